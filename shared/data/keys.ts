@@ -1,0 +1,112 @@
+/**
+ * Every key of the single table is built here and nowhere else. Handlers and use cases call
+ * these builders; no other module writes a `pk`/`sk` string itself. docs/data-model.md lists
+ * each item type, its access patterns, TTL and expected size.
+ */
+
+/** The `kind` attribute every item carries; the stream filter and readers rely on it. */
+export const ItemKind = {
+  Tenant: 'tenant',
+  ApiKey: 'apiKey',
+  ApiKeyLookup: 'apiKeyLookup',
+  Counter: 'counter',
+  Job: 'job',
+  Template: 'template',
+  AccountSnapshot: 'accountSnapshot',
+  Message: 'message',
+  StreamCheckpoint: 'streamCheckpoint',
+  SendRecord: 'sendRecord',
+  Pacer: 'pacer',
+} as const;
+export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** Scope of a counter: a tenant id, or the account as a whole. */
+export const ACCOUNT_SCOPE = 'ACCOUNT';
+export type CounterScope = string;
+
+/** UTC day `YYYY-MM-DD` and UTC hour `YYYY-MM-DDTHH` as used in counter keys. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+export function utcHour(at: Date): string {
+  return at.toISOString().slice(0, 13);
+}
+
+const ADMIN_OWNER = 'ADMIN';
+
+export const keys = {
+  // --- tenants ---------------------------------------------------------------------------
+  tenant: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  /** GSI1 entry listing every tenant (admin list, poller's per-tenant metrics). */
+  tenantListEntry: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: `TENANT#${tenantId}` }),
+  tenantListPartition: 'TENANTS',
+
+  // --- API keys: stored only as a SHA-256 hash --------------------------------------------
+  /** Authorizer lookup: hash -> owner, scope, revoked. */
+  apiKeyLookup: (keyHash: string): Key => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  /** The key's record under its owner (a tenant id, or admin keys under ADMIN). */
+  apiKey: (ownerTenantId: string | null, keyId: string): Key => ({
+    pk: ownerTenantId === null ? ADMIN_OWNER : `TENANT#${ownerTenantId}`,
+    sk: `KEY#${keyId}`,
+  }),
+  apiKeyPrefix: 'KEY#',
+
+  // --- counters: one item per scope per UTC day and per UTC hour -------------------------
+  counterDay: (scope: CounterScope, day: string): Key => ({ pk: `COUNTERS#${scope}`, sk: `DAY#${day}` }),
+  counterHour: (scope: CounterScope, hour: string): Key => ({ pk: `COUNTERS#${scope}`, sk: `HOUR#${hour}` }),
+  /** Per-job counts (sent, delivered, ...) written by the aggregator and the sender. */
+  counterJob: (tenantId: string, jobId: string): Key => ({ pk: `COUNTERS#${tenantId}`, sk: `JOB#${jobId}` }),
+  /** Per-template use count. */
+  counterTemplate: (tenantId: string, templateId: string): Key => ({
+    pk: `COUNTERS#${tenantId}`,
+    sk: `TEMPLATE#${templateId}`,
+  }),
+  counterPartition: (scope: CounterScope): string => `COUNTERS#${scope}`,
+  counterDayPrefix: 'DAY#',
+  counterHourPrefix: 'HOUR#',
+  counterTemplatePrefix: 'TEMPLATE#',
+
+  // --- jobs and templates live in the tenant's partition ----------------------------------
+  /** Job ids are ULIDs, so the sort key orders jobs by creation time. */
+  job: (tenantId: string, jobId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `JOB#${jobId}` }),
+  jobPrefix: 'JOB#',
+  template: (tenantId: string, templateId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${templateId}` }),
+  templatePrefix: 'TEMPLATE#',
+  tenantPartition: (tenantId: string): string => `TENANT#${tenantId}`,
+
+  // --- the global SES account --------------------------------------------------------------
+  accountSnapshot: (): Key => ({ pk: 'ACCOUNT', sk: 'SNAPSHOT' }),
+
+  // --- ingestion ----------------------------------------------------------------------------
+  /** Per-message record (status, timeline, dedupe set); its stream records feed the counters. */
+  message: (sesMessageId: string): Key => ({ pk: `MSG#${sesMessageId}`, sk: 'MSG' }),
+  /** Last stream sequence number applied by the aggregator, per stream shard. */
+  streamCheckpoint: (shardId: string): Key => ({ pk: `CHECKPOINT#${shardId}`, sk: 'CHECKPOINT' }),
+
+  // --- sending --------------------------------------------------------------------------------
+  /** One record per job recipient: the sender's guard against sending twice. */
+  sendRecord: (jobId: string, recipientIndex: number): Key => ({
+    pk: `SEND#${jobId}`,
+    sk: `R#${String(recipientIndex).padStart(5, '0')}`,
+  }),
+  sendRecordPartition: (jobId: string): string => `SEND#${jobId}`,
+  /** Shared pacing state of all concurrent senders (global SES send rate). */
+  pacer: (slot: string): Key => ({ pk: 'PACER', sk: slot }),
+} as const;
+
+/** TTLs, in seconds. */
+export const TTL = {
+  message: 30 * 24 * 3600,
+  streamCheckpoint: 2 * 24 * 3600,
+  sendRecord: 15 * 24 * 3600,
+  pacer: 3600,
+} as const;
+
+export function expiresAt(now: Date, ttlSeconds: number): number {
+  return Math.floor(now.getTime() / 1000) + ttlSeconds;
+}
