@@ -12,17 +12,20 @@ export type HttpFunction =
   | 'jobs'
   | 'templates'
   | 'admin-tenants'
-  | 'send-api';
+  | 'send-api'
+  | 'web';
 
 export interface RouteDefinition {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** API Gateway resource template. */
   path: string;
   function: HttpFunction;
-  scope: 'tenant' | 'admin';
+  /** `public` routes have no authorizer (the dashboard page itself; it asks for a key). */
+  scope: 'tenant' | 'admin' | 'public';
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/', function: 'web', scope: 'public' },
   { method: 'GET', path: '/v1/dashboard', function: 'dashboard', scope: 'tenant' },
   { method: 'GET', path: '/v1/dashboard/quota', function: 'dashboard', scope: 'tenant' },
   { method: 'GET', path: '/v1/usage', function: 'usage', scope: 'tenant' },
@@ -59,6 +62,7 @@ export const FUNCTIONS = [
   'templates',
   'admin-tenants',
   'send-api',
+  'web',
   'send-email',
   'ingest-events',
   'aggregate-counters',
