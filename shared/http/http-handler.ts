@@ -95,14 +95,16 @@ export function parseQuery<S extends z.ZodType>(req: RouteRequest, schema: S): z
 
 export type Route = (req: RouteRequest) => Promise<APIGatewayProxyResult>;
 
+// Null-prototype objects, so a `__proto__` parameter or header is kept as an ordinary (and then
+// rejected) key instead of being swallowed by the prototype setter.
 function lowerCaseKeys(h: Record<string, string | undefined> | null): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
 }
 
 function definedValues(h: Record<string, string | undefined> | null): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[k] = v;
   return out;
 }

@@ -1,0 +1,22 @@
+import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
+import { ok } from '../../shared/http/respond';
+import { getDashboard } from '../../shared/read/dashboard';
+import { readDepsFromEnv } from '../../shared/read/deps';
+import { noQuery } from '../../shared/read/params';
+import { getQuota } from '../../shared/read/quota';
+
+/** Exported so the read benchmark can meter this function's DynamoDB client. */
+export const deps = readDepsFromEnv();
+
+export const handler = httpHandler({
+  'GET /v1/dashboard': async (req) => {
+    const tenantId = requireTenant(req.caller);
+    parseQuery(req, noQuery);
+    return ok(await getDashboard(deps, tenantId, req.now));
+  },
+  'GET /v1/dashboard/quota': async (req) => {
+    const tenantId = requireTenant(req.caller);
+    parseQuery(req, noQuery);
+    return ok(await getQuota(deps, tenantId, req.now));
+  },
+});

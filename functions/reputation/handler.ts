@@ -1,0 +1,16 @@
+import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
+import { ok } from '../../shared/http/respond';
+import { readDepsFromEnv } from '../../shared/read/deps';
+import { noQuery } from '../../shared/read/params';
+import { getReputation } from '../../shared/read/reputation';
+
+/** Exported so the read benchmark can meter this function's DynamoDB client. */
+export const deps = readDepsFromEnv();
+
+export const handler = httpHandler({
+  'GET /v1/reputation': async (req) => {
+    const tenantId = requireTenant(req.caller);
+    parseQuery(req, noQuery);
+    return ok(await getReputation(deps.db, tenantId, req.now));
+  },
+});

@@ -1,0 +1,50 @@
+/**
+ * The global SES account snapshot (one item), written by the quota poller, read by
+ * GET /v1/account. Field names follow SES v2 GetAccount so the poller copies them as they are.
+ */
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from './db';
+import { ItemKind, keys } from './keys';
+
+export interface AccountSnapshot {
+  Max24HourSend: number;
+  MaxSendRate: number;
+  SentLast24Hours: number;
+  /** SES v2 `EnforcementStatus`: HEALTHY, PROBATION or SHUTDOWN. */
+  EnforcementStatus: string;
+  SendingEnabled: boolean;
+  ProductionAccessEnabled: boolean;
+  /** ISO time of the last successful poll. */
+  polledAt: string;
+  /** Set when the most recent poll failed; the fields above keep the last good values. */
+  lastPollError?: string;
+  lastPollFailedAt?: string;
+}
+
+/** Stores a successful poll; clears any earlier failure. */
+export async function putAccountSnapshot(db: Db, snapshot: AccountSnapshot): Promise<void> {
+  await db.doc.send(
+    new PutCommand({ TableName: db.tableName, Item: { ...keys.accountSnapshot(), kind: ItemKind.AccountSnapshot, ...snapshot } }),
+  );
+}
+
+/** Records a failed poll without losing the last good values (so `stale` can be computed from polledAt). */
+export async function recordAccountPollFailure(db: Db, error: string, at: Date): Promise<void> {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.accountSnapshot(),
+      UpdateExpression: 'SET kind = :kind, lastPollError = :e, lastPollFailedAt = :at',
+      ExpressionAttributeValues: { ':kind': ItemKind.AccountSnapshot, ':e': error.slice(0, 1000), ':at': at.toISOString() },
+    }),
+  );
+}
+
+/** The snapshot, or undefined before the first successful poll. */
+export async function getAccountSnapshot(db: Db): Promise<AccountSnapshot | undefined> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.accountSnapshot() }));
+  const item = out.Item;
+  if (!item || typeof item.polledAt !== 'string') return undefined;
+  const { pk: _pk, sk: _sk, kind: _kind, ...rest } = item;
+  return rest as AccountSnapshot;
+}

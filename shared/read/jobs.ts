@@ -1,0 +1,84 @@
+/** GET /v1/jobs and /v1/jobs/{id}: job lifecycle from the job item, event counts from its counter. */
+import { type Counts, failedOf, readJobCounts, zeroCounts } from '../data/counters';
+import type { Db } from '../data/db';
+import { getJob, type Job, listJobs } from '../data/jobs';
+import { NotFoundError } from '../errors';
+
+export interface JobCounts {
+  sent: number;
+  delivered: number;
+  bounced: number;
+  complained: number;
+  opened: number;
+  clicked: number;
+  failed: number;
+}
+
+export interface JobView {
+  id: string;
+  type: Job['type'];
+  status: Job['status'];
+  priority: Job['priority'];
+  total_recipients: number;
+  created_at: string;
+  updated_at: string;
+  templateId?: string;
+  /** Sender's progress: recipients SES accepted, and recipients that failed permanently. */
+  progress: { accepted: number; failed: number };
+  counts: JobCounts;
+  failureReasons?: Record<string, number>;
+  deferredReason?: string;
+}
+
+export function jobCountsOf(c: Counts): JobCounts {
+  return {
+    sent: c.sent,
+    delivered: c.delivered,
+    bounced: c.bounced,
+    complained: c.complained,
+    opened: c.opened,
+    clicked: c.clicked,
+    failed: failedOf(c),
+  };
+}
+
+export function jobView(job: Job, counts: Counts): JobView {
+  const view: JobView = {
+    id: job.id,
+    type: job.type,
+    status: job.status,
+    priority: job.priority,
+    total_recipients: job.total_recipients,
+    created_at: job.created_at,
+    updated_at: job.updated_at,
+    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0 },
+    counts: jobCountsOf(counts),
+  };
+  if (job.templateId) view.templateId = job.templateId;
+  if (job.failureReasons && Object.keys(job.failureReasons).length > 0) view.failureReasons = job.failureReasons;
+  if (job.deferredReason) view.deferredReason = job.deferredReason;
+  return view;
+}
+
+export async function getJobView(db: Db, tenantId: string, jobId: string): Promise<JobView> {
+  const [job, counts] = await Promise.all([getJob(db, tenantId, jobId), readJobCounts(db, tenantId, [jobId])]);
+  if (!job) throw new NotFoundError('Job not found');
+  return jobView(job, counts.get(jobId) ?? zeroCounts());
+}
+
+export async function listJobViews(
+  db: Db,
+  tenantId: string,
+  opts: { limit: number; cursor?: string },
+): Promise<{ jobs: JobView[]; nextCursor?: string }> {
+  const page = await listJobs(db, tenantId, opts);
+  const counts = await readJobCounts(
+    db,
+    tenantId,
+    page.jobs.map((j) => j.id),
+  );
+  return {
+    jobs: page.jobs.map((j) => jobView(j, counts.get(j.id) ?? zeroCounts())),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Calls the API as API Gateway would: the real authorizer turns the Bearer key into the
+ * caller context, then the route's real handler (functions/<fn>/handler.ts, from the route
+ * table) runs against DynamoDB Local. Every response is validated against docs/openapi.yaml.
+ * API Gateway itself (usage-plan throttling, gateway responses) cannot run here: a refused
+ * authorizer call is reported as the 401 the gateway response maps it to.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { expect } from 'vitest';
+import { parse } from 'yaml';
+import { ROUTES } from '../../../shared/http/routes';
+
+const doc = parse(readFileSync(new URL('../../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
+  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: { $ref?: string } }> }> }>>;
+  components: { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
+};
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(doc, 'openapi');
+
+/** Asserts that `body` is what docs/openapi.yaml promises for this route and status. */
+export function expectMatchesOpenApi(method: string, resource: string, status: number, body: unknown): void {
+  const op = doc.paths[resource]?.[method.toLowerCase()];
+  expect(op, `${method} ${resource} is not in docs/openapi.yaml`).toBeDefined();
+  let response = op?.responses[String(status)];
+  expect(response, `${method} ${resource} has no ${status} response in docs/openapi.yaml`).toBeDefined();
+  if (response?.$ref) response = doc.components.responses[response.$ref.split('/').pop() ?? ''];
+  const schemaRef = response?.content?.['application/json']?.schema.$ref;
+  if (status === 204) {
+    expect(body).toBe('');
+    return;
+  }
+  expect(schemaRef, `${method} ${resource} ${status} has no JSON schema`).toBeDefined();
+  const validate = ajv.getSchema(`openapi${schemaRef}`);
+  if (!validate) throw new Error(`cannot compile ${schemaRef}`);
+  const valid = validate(body);
+  expect(valid, `${method} ${resource} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 2000)}`).toBe(true);
+}
+
+export interface Call {
+  method: string;
+  /** Resource template, e.g. `/v1/jobs/{id}`. */
+  resource: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Raw body text, to send what JSON.stringify cannot (malformed JSON, huge bodies). */
+  rawBody?: string;
+  key?: string;
+  /** Overrides the Authorization header entirely. */
+  authorization?: string;
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | number | boolean>;
+  /** Checked against the OpenAPI document by `call`; `any` keeps the assertions short. */
+  body: any;
+}
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type Authorizer = (event: { type: 'TOKEN'; authorizationToken: string; methodArn: string }) => Promise<{
+  context?: Record<string, string>;
+  usageIdentifierKey?: string;
+  policyDocument: { Statement: { Resource: string | string[] }[] };
+}>;
+
+const METHOD_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:api1234567/test';
+
+async function handlerFor(method: string, resource: string): Promise<Handler> {
+  const route = ROUTES.find((r) => r.method === method && r.path === resource);
+  // Routes outside the table go to a function that does not serve them, as a misrouted request would.
+  const fn = route?.function ?? 'templates';
+  const mod = (await import(`../../../functions/${fn}/handler.ts`)) as { handler: Handler };
+  return mod.handler;
+}
+
+export async function authorize(authorization: string, method = 'GET', path = '/v1/dashboard') {
+  const { handler } = (await import('../../../functions/authorizer/handler')) as unknown as { handler: Authorizer };
+  return handler({ type: 'TOKEN', authorizationToken: authorization, methodArn: `${METHOD_ARN_PREFIX}/${method}${path}` });
+}
+
+function fillPath(resource: string, params: Record<string, string>): string {
+  return resource.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+}
+
+export async function call(c: Call): Promise<Reply> {
+  const authorization = c.authorization ?? (c.key ? `Bearer ${c.key}` : '');
+  let context: Record<string, string>;
+  try {
+    context = (await authorize(authorization, c.method, fillPath(c.resource, c.pathParameters ?? {}))).context ?? {};
+  } catch (err) {
+    expect((err as Error).message).toBe('Unauthorized');
+    const body = { success: false, error: { type: 'AuthenticationError', message: 'Missing or invalid API key' } };
+    return { status: 401, headers: {}, body };
+  }
+  const handler = await handlerFor(c.method, c.resource);
+  const rawBody = c.rawBody ?? (c.body === undefined ? null : JSON.stringify(c.body));
+  const event = {
+    httpMethod: c.method,
+    resource: c.resource,
+    path: fillPath(c.resource, c.pathParameters ?? {}),
+    pathParameters: c.pathParameters ?? null,
+    queryStringParameters: c.query ?? null,
+    headers: { Authorization: authorization, 'Content-Type': 'application/json' },
+    body: rawBody,
+    isBase64Encoded: false,
+    requestContext: { authorizer: context },
+  } as unknown as APIGatewayProxyEvent;
+  const result = await handler(event, {} as Context);
+  const body = result.body ? JSON.parse(result.body) : '';
+  if (ROUTES.some((r) => r.method === c.method && r.path === c.resource)) {
+    expectMatchesOpenApi(c.method, c.resource, result.statusCode, body);
+  }
+  return { status: result.statusCode, headers: result.headers ?? {}, body };
+}
+
+/** The environment the handlers read at cold start (set before they are first imported). */
+export function useApiEnv(): void {
+  process.env.USAGE_PLAN_MODE = 'memory';
+  process.env.ADMIN_USAGE_IDENTIFIER_KEY = 'test-admin-usage-key';
+  process.env.POLL_INTERVAL_SECONDS = '300';
+  process.env.LOG_LEVEL = 'SILENT';
+}

@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bearerKey, generateApiKey, hashApiKey, isWellFormedApiKey } from '../../../shared/auth/api-key';
+import { DEFAULT_PLANS } from '../../../shared/plans';
+import { ADMIN_PLAN_LIMITS, InMemoryUsagePlans } from '../../../shared/usage-plans';
+
+describe('API keys', () => {
+  it('are mm_live_ keys with 256 random bits, hashed with SHA-256', () => {
+    const a = generateApiKey();
+    const b = generateApiKey();
+    expect(a).toMatch(/^mm_live_[A-Za-z0-9_-]{43}$/);
+    expect(a).not.toBe(b);
+    expect(isWellFormedApiKey(a)).toBe(true);
+    expect(hashApiKey(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('parses only well-formed Bearer headers', () => {
+    const key = generateApiKey();
+    expect(bearerKey(`Bearer ${key}`)).toBe(key);
+    expect(bearerKey(`bearer ${key}`)).toBe(key);
+    expect(bearerKey(key)).toBeUndefined();
+    expect(bearerKey('Bearer mm_live_short')).toBeUndefined();
+    expect(bearerKey(`Basic ${key}`)).toBeUndefined();
+    expect(bearerKey(undefined)).toBeUndefined();
+    expect(bearerKey(`Bearer ${key} extra`)).toBeUndefined();
+  });
+});
+
+describe('InMemoryUsagePlans', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-03-10T00:00:00Z'));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  function drain(plans: InMemoryUsagePlans, key: string): number {
+    let allowed = 0;
+    while (plans.check(key).allowed) allowed++;
+    return allowed;
+  }
+
+  it('allows the plan burst at once, then refills at the plan rate', async () => {
+    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS });
+    await plans.createKey({ tenantId: 'T1', plan: 'free', value: 'v-free' });
+    expect(drain(plans, 'v-free')).toBe(20);
+    expect(plans.check('v-free')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    vi.advanceTimersByTime(500);
+    expect(drain(plans, 'v-free')).toBe(5); // 10 rps for half a second
+    vi.advanceTimersByTime(60_000);
+    expect(drain(plans, 'v-free')).toBe(20); // never more than the burst
+  });
+
+  it('moves a key between plans and keeps tenants apart', async () => {
+    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS });
+    const { keyId } = await plans.createKey({ tenantId: 'T1', plan: 'free', value: 'v1' });
+    await plans.createKey({ tenantId: 'T2', plan: 'free', value: 'v2' });
+    expect(drain(plans, 'v1')).toBe(20);
+    expect(plans.check('v2').allowed).toBe(true);
+    await plans.movePlan(keyId, 'free', 'starter');
+    expect(plans.planOf('v1')).toBe('starter');
+    expect(drain(plans, 'v1')).toBe(100);
+  });
+
+  it('refuses unknown and deleted keys, and throttles the admin key on the admin plan', async () => {
+    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS, adminUsageIdentifierKey: 'admin-usage' });
+    expect(plans.check('nobody')).toEqual({ allowed: false, retryAfterSeconds: 0 });
+    const { keyId } = await plans.createKey({ tenantId: 'T1', plan: 'pro', value: 'v1' });
+    await plans.deleteKey(keyId);
+    expect(plans.check('v1').allowed).toBe(false);
+    expect(drain(plans, 'admin-usage')).toBe(ADMIN_PLAN_LIMITS.burstLimit);
+  });
+});
