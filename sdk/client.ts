@@ -1,0 +1,213 @@
+/**
+ * The Mailmeter client. Each method returns the `data` of the API's `{ success, data }`
+ * envelope and throws a typed error (errors.ts) otherwise. Every method takes
+ * `{ apiKey }` as its last argument so one client can act for many tenants (seed 000).
+ */
+import { errorFromResponse, MailmeterError, NetworkError, RateLimitError } from './errors';
+import { backoffDelay, DEFAULT_RETRY, isRetryable, type RetryOptions } from './retry';
+import type {
+  Account,
+  BulkEmailRequest,
+  BulkEmailResult,
+  CreatedKey,
+  CreatedTenant,
+  CreateTemplateRequest,
+  CreateTenantRequest,
+  Dashboard,
+  Job,
+  JobList,
+  ListParams,
+  Quota,
+  Reputation,
+  SendEmailRequest,
+  SendEmailResult,
+  Stats,
+  StatsParams,
+  Template,
+  TemplateList,
+  TemplateStats,
+  Tenant,
+  TenantDetails,
+  TenantList,
+  UpdateTemplateRequest,
+  UpdateTenantRequest,
+  Usage,
+  UsageParams,
+} from './types';
+
+export interface MailmeterOptions {
+  /** Default key for every call; a call's `{ apiKey }` overrides it. */
+  apiKey?: string;
+  /** The API's base URL, including the stage path on API Gateway (`https://…/dev`). */
+  baseUrl: string;
+  retry?: Partial<RetryOptions>;
+  /** A fetch implementation (defaults to the global one). */
+  fetch?: typeof fetch;
+}
+
+/** The last argument of every method. */
+export interface RequestOptions {
+  apiKey?: string;
+  signal?: AbortSignal;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export class Mailmeter {
+  private readonly apiKey: string | undefined;
+  private readonly baseUrl: string;
+  private readonly retry: RetryOptions;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: MailmeterOptions) {
+    if (!options.baseUrl) throw new TypeError('Mailmeter: baseUrl is required');
+    this.apiKey = options.apiKey;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    for (const [name, value] of Object.entries(this.retry)) {
+      if (!Number.isFinite(value) || value < 0) throw new TypeError(`Mailmeter: retry.${name} must be a number ≥ 0`);
+    }
+    // Bound to globalThis: browsers throw "Illegal invocation" when fetch is called as a method.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  readonly dashboard = {
+    get: (options?: RequestOptions) => this.request<Dashboard>('GET', '/v1/dashboard', options),
+    quota: (options?: RequestOptions) => this.request<Quota>('GET', '/v1/dashboard/quota', options),
+  };
+
+  readonly usage = {
+    get: (params: UsageParams = {}, options?: RequestOptions) =>
+      this.request<Usage>('GET', '/v1/usage', options, { query: { period: params.period } }),
+  };
+
+  readonly stats = {
+    get: (params: StatsParams = {}, options?: RequestOptions) =>
+      this.request<Stats>('GET', '/v1/stats', options, { query: { range: params.range } }),
+  };
+
+  readonly reputation = {
+    get: (options?: RequestOptions) => this.request<Reputation>('GET', '/v1/reputation', options),
+  };
+
+  readonly email = {
+    send: (body: SendEmailRequest, options?: RequestOptions) =>
+      this.request<SendEmailResult>('POST', '/v1/emails', options, { body }),
+    bulk: (body: BulkEmailRequest, options?: RequestOptions) =>
+      this.request<BulkEmailResult>('POST', '/v1/emails/bulk', options, { body }),
+  };
+
+  readonly jobs = {
+    get: (id: string, options?: RequestOptions) => this.request<Job>('GET', `/v1/jobs/${seg(id)}`, options),
+    list: (params: ListParams = {}, options?: RequestOptions) =>
+      this.request<JobList>('GET', '/v1/jobs', options, { query: { limit: params.limit, cursor: params.cursor } }),
+  };
+
+  readonly templates = {
+    create: (body: CreateTemplateRequest, options?: RequestOptions) =>
+      this.request<Template>('POST', '/v1/templates', options, { body }),
+    list: (params: ListParams = {}, options?: RequestOptions) =>
+      this.request<TemplateList>('GET', '/v1/templates', options, {
+        query: { limit: params.limit, cursor: params.cursor },
+      }),
+    get: (id: string, options?: RequestOptions) => this.request<Template>('GET', `/v1/templates/${seg(id)}`, options),
+    update: (id: string, body: UpdateTemplateRequest, options?: RequestOptions) =>
+      this.request<Template>('PATCH', `/v1/templates/${seg(id)}`, options, { body }),
+    delete: (id: string, options?: RequestOptions) =>
+      this.request<void>('DELETE', `/v1/templates/${seg(id)}`, options),
+    stats: (options?: RequestOptions) => this.request<TemplateStats>('GET', '/v1/templates/stats', options),
+  };
+
+  readonly account = {
+    get: (options?: RequestOptions) => this.request<Account>('GET', '/v1/account', options),
+  };
+
+  readonly admin = {
+    tenants: {
+      create: (body: CreateTenantRequest, options?: RequestOptions) =>
+        this.request<CreatedTenant>('POST', '/v1/admin/tenants', options, { body }),
+      get: (id: string, options?: RequestOptions) =>
+        this.request<TenantDetails>('GET', `/v1/admin/tenants/${seg(id)}`, options),
+      list: (params: ListParams = {}, options?: RequestOptions) =>
+        this.request<TenantList>('GET', '/v1/admin/tenants', options, {
+          query: { limit: params.limit, cursor: params.cursor },
+        }),
+      update: (id: string, body: UpdateTenantRequest, options?: RequestOptions) =>
+        this.request<Tenant>('PATCH', `/v1/admin/tenants/${seg(id)}`, options, { body }),
+    },
+    keys: {
+      create: (tenantId: string, options?: RequestOptions) =>
+        this.request<CreatedKey>('POST', `/v1/admin/tenants/${seg(tenantId)}/keys`, options),
+      revoke: (tenantId: string, keyId: string, options?: RequestOptions) =>
+        this.request<void>('DELETE', `/v1/admin/tenants/${seg(tenantId)}/keys/${seg(keyId)}`, options),
+    },
+  };
+
+  private async request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions | undefined,
+    extra: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const url = this.baseUrl + path + queryString(extra.query);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const apiKey = options?.apiKey ?? this.apiKey;
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    let body: string | undefined;
+    if (extra.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(extra.body);
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(url, { method, headers, body, signal: options?.signal });
+      } catch (error) {
+        if (!(error instanceof MailmeterError) || attempt >= this.retry.maxRetries) throw error;
+        if (!isRetryable(error, method) || options?.signal?.aborted) throw error;
+        const retryAfter = error instanceof RateLimitError ? error.retryAfter : undefined;
+        const delay = backoffDelay(attempt, this.retry, retryAfter);
+        if (delay === undefined) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async once<T>(url: string, init: RequestInit): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, init);
+    } catch (cause) {
+      throw new NetworkError(`${init.method} ${url} failed: ${(cause as Error)?.message ?? String(cause)}`, cause);
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) throw errorFromResponse(response.status, response.headers, parsed);
+    if (response.status === 204) return undefined as T;
+    if (!parsed || typeof parsed !== 'object' || !('data' in parsed)) {
+      throw new MailmeterError(`${init.method} ${url}: response is not a Mailmeter envelope`, response.status, 'InvalidResponse');
+    }
+    return (parsed as { data: T }).data;
+  }
+}
+
+function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,385 @@
+/**
+ * The dashboard page in Debian's headless Chromium (playwright-core, no browser download),
+ * served by the real local stack: every panel is compared with what the API returns for the
+ * same key, the page is checked at desktop and 390 px phone width, the 401 and 429 states are
+ * produced by the real API, and screenshots are saved to test-output/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/stack';
+import { Mailmeter, type StatsRange } from '../../sdk';
+import { formatCount, formatDecimal, formatPercent, percentOf } from '../../web/src/format';
+
+const OUTPUT_DIR = join(process.cwd(), 'test-output');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SIM = {
+  success: 'success@simulator.amazonses.com',
+  bounce: 'bounce@simulator.amazonses.com',
+  complaint: 'complaint@simulator.amazonses.com',
+};
+
+let stack: LocalStack;
+let dataDir: string;
+let browser: Browser;
+let demo: Mailmeter;
+let admin: Mailmeter;
+
+beforeAll(async () => {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'mailmeter-web-e2e-'));
+  // A short poll interval so the SES account panel has a snapshot to show within the test.
+  stack = await startLocalStack({ inMemory: true, apiPort: 0, dataDir, pollIntervalMs: 2_000, log: () => undefined });
+  demo = new Mailmeter({ apiKey: stack.info.demoTenant.apiKey, baseUrl: stack.info.apiUrl });
+  admin = new Mailmeter({ apiKey: stack.info.adminKey, baseUrl: stack.info.apiUrl });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+
+  // Give the demo tenant something to show: deliveries, a bounce, a complaint, a template.
+  const template = await demo.templates.create({ name: 'Welcome', subject: 'Welcome {{name}}', text: 'Hi {{name}}' });
+  await demo.templates.create({ name: 'Old promo', subject: 'Promo', text: 'Sale', status: 'inactive' });
+  await demo.email.bulk({
+    from: 'hello@example.com',
+    templateId: template.id,
+    recipients: [SIM.success, SIM.success, SIM.success, SIM.success, SIM.bounce, SIM.complaint].map((to, i) => ({
+      to,
+      variables: { name: `r${i}` },
+    })),
+  });
+  await demo.email.send({ from: 'hello@example.com', to: [SIM.success], subject: 'Single', text: 'One', priority: 'high' });
+  await eventually(
+    'the demo traffic to be counted',
+    () => demo.dashboard.get(),
+    // Exact, so no event is still on its way when the page and the test read the same numbers:
+    // 7 accepted, 6 delivered (the complaint address accepts the message, then complains).
+    (d) => d.last30Days.sent === 7 && d.last30Days.delivered === 6 && d.last30Days.bounced === 1 && d.last30Days.complained === 1,
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function eventually<T>(what: string, load: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await load();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+interface Opened {
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+}
+
+/** A fresh browser context (own session storage) with the page loaded and page errors collected. */
+async function openPage(width: number, height = 900, installClock = false): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // A CSP violation means the page tried to load or run something it does not ship.
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
+  });
+  if (installClock) await page.clock.install();
+  await page.goto(stack.info.webUrl);
+  return { context, page, problems };
+}
+
+async function connect(page: Page, key: string): Promise<void> {
+  await page.fill('#api-key', key);
+  await page.click('#key-form button[type=submit]');
+}
+
+/** Waits until a refresh has finished (the status line reads "Updated …"). */
+async function loaded(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => document.body.dataset.loading === 'false' && /Updated/.test(document.getElementById('refresh-status')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
+}
+
+async function text(page: Page, testid: string): Promise<string> {
+  return (await page.getByTestId(testid).first().textContent())?.trim() ?? '';
+}
+
+async function attr(page: Page, testid: string, name: string): Promise<string | null> {
+  return page.getByTestId(testid).first().getAttribute(name);
+}
+
+/** Checks every tenant panel against the API's answers for the same key and settings. */
+async function expectTenantPanels(page: Page, range: StatsRange) {
+  const period = (await page.locator('#usage-period').inputValue()) as '7d' | '30d' | '90d';
+  const [dashboard, quota, usage, stats, reputation, templates, templateStats] = await Promise.all([
+    demo.dashboard.get(),
+    demo.dashboard.quota(),
+    demo.usage.get({ period }),
+    demo.stats.get({ range }),
+    demo.reputation.get(),
+    demo.templates.list(),
+    demo.templates.stats(),
+  ]);
+
+  // Quota gauges: period, daily, monthly.
+  expect(await text(page, 'gauge-period-used')).toBe(formatCount(quota.used));
+  expect(await text(page, 'gauge-period-limit')).toBe(formatCount(quota.allocated));
+  expect(await text(page, 'gauge-period-percent')).toBe(formatPercent(quota.percentageUsed));
+  expect(await text(page, 'gauge-daily-used')).toBe(formatCount(quota.dailyUsed));
+  expect(await text(page, 'gauge-daily-limit')).toBe(formatCount(quota.dailyLimit));
+  expect(await text(page, 'gauge-daily-percent')).toBe(formatPercent(percentOf(quota.dailyUsed, quota.dailyLimit)));
+  expect(await text(page, 'gauge-monthly-used')).toBe(formatCount(quota.monthlyUsed));
+  expect(await text(page, 'gauge-monthly-limit')).toBe(formatCount(quota.monthlyLimit));
+  expect(await text(page, 'usage-plan')).toBe(usage.plan);
+  expect(await text(page, 'usage-rps')).toBe(formatCount(usage.rate_limit.requests_per_second));
+  expect(await text(page, 'usage-burst')).toBe(formatCount(usage.rate_limit.burst_limit));
+
+  // Reputation against SES's thresholds.
+  expect(await text(page, 'reputation-status')).toBe(reputation.status);
+  expect(await text(page, 'reputation-bounce-rate')).toBe(formatPercent(reputation.bounceRate.rate * 100));
+  expect(await text(page, 'reputation-bounce-status')).toBe(reputation.bounceRate.status);
+  expect(await text(page, 'reputation-complaint-rate')).toBe(formatPercent(reputation.complaintRate.rate * 100));
+  expect(await text(page, 'reputation-complaint-status')).toBe(reputation.complaintRate.status);
+  expect(await text(page, 'reputation-messages')).toBe(formatCount(reputation.representativeVolume));
+  expect(await text(page, 'reputation-days')).toBe(`${reputation.period.days} days`);
+
+  // Last 30 days.
+  for (const key of ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'failed'] as const) {
+    expect(await text(page, `last30-${key}`), key).toBe(formatCount(dashboard.last30Days[key]));
+  }
+
+  // Seed 001 sending statistics: one hourly point per chart point, headline totals and rates.
+  expect(await text(page, 'stats-sends-headline')).toBe(formatCount(stats.totals.sends));
+  expect(await text(page, 'stats-rejects-headline')).toBe(formatPercent(stats.rates.rejectRate * 100));
+  expect(await text(page, 'stats-bounces-headline')).toBe(formatPercent(stats.rates.bounceRate * 100));
+  expect(await text(page, 'stats-complaints-headline')).toBe(formatPercent(stats.rates.complaintRate * 100));
+  for (const chart of ['sends', 'rejects', 'bounces', 'complaints']) {
+    expect(await attr(page, `stats-${chart}-chart`, 'data-points')).toBe(String(stats.points.length));
+    expect(await page.getByTestId(`stats-${chart}-chart`).locator('canvas').count()).toBe(1);
+  }
+
+  // Seed 003 daily history.
+  expect(await text(page, 'daily-today')).toBe(formatCount(usage.daily_stats.today));
+  expect(await text(page, 'daily-peak')).toBe(formatCount(usage.daily_stats.peak));
+  expect(await text(page, 'daily-average')).toBe(formatDecimal(usage.daily_stats.average));
+  expect(await text(page, 'usage-emails-sent')).toBe(formatCount(usage.usage.emails_sent));
+  const daily = page.locator('#daily-chart');
+  expect(await daily.getAttribute('data-points')).toBe(String(usage.daily_stats.history.length));
+  expect(await daily.getAttribute('data-total')).toBe(String(usage.daily_stats.history.reduce((s, h) => s + h.count, 0)));
+
+  // Recent jobs, newest first, as the dashboard lists them.
+  const rows = page.getByTestId('job-row');
+  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).toEqual(
+    dashboard.recentJobs.map((j) => j.id),
+  );
+  expect(await page.getByTestId('job-recipients').allTextContents()).toEqual(
+    dashboard.recentJobs.map((j) => formatCount(j.total_recipients)),
+  );
+  expect(await page.getByTestId('job-status').allTextContents()).toEqual(dashboard.recentJobs.map((j) => j.status));
+
+  // Templates.
+  expect(await text(page, 'templates-active')).toBe(formatCount(dashboard.templates.active));
+  expect(await text(page, 'templates-allocated')).toBe(formatCount(dashboard.templates.allocated));
+  expect(await text(page, 'templates-sent')).toBe(formatCount(templateStats.totalEmailsSentViaTemplates));
+  expect(
+    await page.getByTestId('template-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id'))),
+  ).toEqual(templates.templates.map((t) => t.id));
+
+  return { dashboard, stats };
+}
+
+describe('web dashboard', () => {
+  it('shows every panel with the numbers the API returns, at desktop width', async () => {
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      const { dashboard } = await expectTenantPanels(page, '7d');
+      expect(dashboard.last30Days.sent).toBeGreaterThanOrEqual(7);
+      expect(await page.getByTestId('banner').isHidden()).toBe(true);
+      expect(await page.locator('.panel-error:visible').count()).toBe(0);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-desktop.png'), fullPage: true });
+
+      // The date range selects 1 to 14 days of hourly points.
+      const options = await page.locator('#stats-range option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(options).toEqual(Array.from({ length: 14 }, (_, i) => `${i + 1}d`));
+      await page.selectOption('#stats-range', '2d');
+      const twoDays = await demo.stats.get({ range: '2d' });
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid="stats-sends-chart"]')?.getAttribute('data-points') === String(n),
+        twoDays.points.length,
+      );
+      await loaded(page);
+      await expectTenantPanels(page, '2d');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('works at 390 px phone width without horizontal scrolling', async () => {
+    const { context, page, problems } = await openPage(390, 844);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      await expectTenantPanels(page, '7d');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      // Charts follow the card width.
+      const chartWidth = await page.getByTestId('stats-sends-chart').locator('canvas').evaluate((c) => c.getBoundingClientRect().width);
+      expect(chartWidth).toBeGreaterThan(250);
+      expect(chartWidth).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-phone.png'), fullPage: true });
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-phone-top.png') });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps the key in session storage only, and refreshes by itself', async () => {
+    const { context, page, problems } = await openPage(1366, 900, true);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      const storage = await page.evaluate(() => ({
+        session: sessionStorage.getItem('mailmeter.apiKey'),
+        local: localStorage.length,
+        cookie: document.cookie,
+      }));
+      expect(storage).toEqual({ session: stack.info.demoTenant.apiKey, local: 0, cookie: '' });
+      expect(await context.cookies()).toEqual([]);
+
+      // New activity shows up on the next automatic refresh, without a reload or a click.
+      const before = await demo.dashboard.get();
+      await demo.email.send({ from: 'hello@example.com', to: [SIM.success], subject: 'Later', text: 'x' });
+      const after = await eventually(
+        'the new send to be counted and delivered',
+        () => demo.dashboard.get(),
+        (d) => d.last30Days.sent > before.last30Days.sent && d.last30Days.delivered > before.last30Days.delivered,
+      );
+      expect(await text(page, 'last30-sent')).toBe(formatCount(before.last30Days.sent));
+      await page.clock.fastForward(31_000);
+      await page.waitForFunction(
+        (v) => document.querySelector('[data-testid="last30-sent"]')?.textContent === v,
+        formatCount(after.last30Days.sent),
+        { timeout: 30_000 },
+      );
+
+      // A reload of the tab keeps the session; a new browser session starts signed out.
+      await page.reload();
+      await loaded(page);
+      expect(await page.locator('#tenant-view').isVisible()).toBe(true);
+      const other = await openPage(1366);
+      try {
+        expect(await other.page.locator('#key-form').isVisible()).toBe(true);
+        expect(await other.page.locator('#tenant-view').isVisible()).toBe(false);
+      } finally {
+        await other.context.close();
+      }
+      // Signing out forgets the key.
+      await page.click('#sign-out');
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the SES account panel with an admin key', async () => {
+    // The poller's first snapshot; until then the API answers 404 and the panel says so.
+    await eventually('the first SES account poll', () => admin.account.get().then(() => true, () => false), (polled) => polled, 30_000);
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.adminKey);
+      await loaded(page);
+      const account = await admin.account.get();
+      expect(await page.locator('#admin-view').isVisible()).toBe(true);
+      expect(await page.locator('#tenant-view').isVisible()).toBe(false);
+      expect(await text(page, 'account-health')).toBe(account.health);
+      expect(await text(page, 'account-sent')).toBe(formatCount(account.sentLast24Hours));
+      expect(account.max24HourSend).toBeGreaterThan(0); // the local SES has a finite quota
+      expect(await text(page, 'account-max24')).toBe(formatCount(account.max24HourSend));
+      expect(await text(page, 'account-remaining')).toBe(formatCount(account.remaining));
+      expect(await text(page, 'account-rate')).toBe(`${formatDecimal(account.maxSendRate)}/s`);
+      expect(await text(page, 'account-sending')).toBe(account.sendingEnabled ? 'Enabled' : 'Disabled');
+      expect(await text(page, 'gauge-account-percent')).toBe(formatPercent(account.percentageUsed));
+      expect(await text(page, 'account-stale')).toBe(account.stale ? 'Stale' : 'Current');
+      const tenantIds = await page.getByTestId('tenant-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+      expect(tenantIds).toContain(stack.info.demoTenant.id);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-admin.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a clear 401 state and forgets a rejected key', async () => {
+    const { context, page } = await openPage(390, 844);
+    try {
+      await connect(page, 'mm_not_a_real_key');
+      const banner = page.getByTestId('banner');
+      await banner.waitFor({ state: 'visible' });
+      expect(await banner.textContent()).toContain('401');
+      expect(await page.locator('#key-form').isVisible()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-401.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a clear 429 state when the key is throttled, and recovers', async () => {
+    const tenant = await admin.admin.tenants.create({ name: `web-429-${Date.now()}`, plan: 'free' });
+    const hammer = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl, retry: { maxRetries: 0 } });
+    let hammering = true;
+    // Keep the free plan's bucket (10 rps, burst 20) empty while the page loads: 20 callers in
+    // tight loops take every token as soon as it refills, so the page's requests (and their
+    // retry) are refused as any other caller's would be.
+    const loop = Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (hammering) await hammer.dashboard.quota().catch(() => undefined);
+      }),
+    );
+    const { context, page } = await openPage(1366);
+    try {
+      await connect(page, tenant.apiKey);
+      const banner = page.getByTestId('banner');
+      await page.waitForFunction(() => /429/.test(document.querySelector('[data-testid="banner"]')?.textContent ?? ''), undefined, {
+        timeout: 30_000,
+      });
+      expect(await banner.getAttribute('data-kind')).toBe('warn');
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-429.png') });
+      hammering = false;
+      await loop;
+      await new Promise((r) => setTimeout(r, 2_500)); // the bucket refills
+      await page.click('#refresh');
+      await page.waitForFunction(() => document.querySelector('[data-testid="banner"]')?.hasAttribute('hidden') === true, undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.locator('#tenant-view').isVisible()).toBe(true);
+    } finally {
+      hammering = false;
+      await loop;
+      await context.close();
+    }
+  });
+});
