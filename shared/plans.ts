@@ -47,7 +47,7 @@ export function loadPlans(json: string | undefined = process.env.PLANS_JSON): Re
   } catch {
     throw new ConfigurationError('PLANS_JSON is not valid JSON');
   }
-  const parsed = z.record(z.enum(PLAN_NAMES), planOverride).safeParse(raw);
+  const parsed = z.partialRecord(z.enum(PLAN_NAMES), planOverride).safeParse(raw);
   if (!parsed.success) throw new ConfigurationError(`PLANS_JSON: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const plans = { ...DEFAULT_PLANS };
   for (const [name, override] of Object.entries(parsed.data) as [PlanName, z.infer<typeof planOverride>][]) {
