@@ -1,0 +1,172 @@
+/**
+ * Alarms and the operator dashboard. Every alarm notifies the stage's alarm topic; the
+ * thresholds come from cdk.json so each stage can be as strict as its traffic warrants.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { FunctionName } from '../../shared/http/routes';
+import { SERVICE_NAME } from '../../shared/powertools';
+import type { StageConfig } from '../config';
+import type { MailmeterState } from './state';
+
+/** The poller's EMF metric (Powertools adds the `service` dimension to every metric). */
+export const QUOTA_METRIC = { namespace: 'Mailmeter', metricName: 'QuotaUsedPercent', dimensions: { service: SERVICE_NAME } } as const;
+
+export interface MonitoringProps {
+  stage: StageConfig;
+  state: MailmeterState;
+  functions: Record<FunctionName, IFunction>;
+  api: RestApi;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+function sesMetric(metricName: string, statistic: string, period: Duration): Metric {
+  return new Metric({ namespace: 'AWS/SES', metricName, statistic, period });
+}
+
+export class Monitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { stage, state } = props;
+    const t = stage.alarms;
+    if (t.email) state.alarmTopic.addSubscription(new EmailSubscription(t.email));
+    const action = new SnsAction(state.alarmTopic);
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1): Alarm => {
+      const a = new Alarm(this, alarmId, {
+        alarmName: `mailmeter-${stage.name}-${alarmId}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    const bounceRate = sesMetric('Reputation.BounceRate', 'Maximum', Duration.hours(1));
+    const complaintRate = sesMetric('Reputation.ComplaintRate', 'Maximum', Duration.hours(1));
+    alarm('BounceRate', bounceRate, t.bounceRate, `SES account bounce rate at or above ${t.bounceRate * 100}% (SES reviews the account at 5%)`);
+    alarm('ComplaintRate', complaintRate, t.complaintRate, `SES account complaint rate at or above ${t.complaintRate * 100}% (SES reviews the account at 0.1%)`);
+
+    // The poller publishes once per poll; a period shorter than the poll interval would be empty.
+    const quotaPeriod = Duration.seconds(Math.max(300, stage.pollIntervalSeconds));
+    const quotaUsed = new Metric({ ...QUOTA_METRIC, statistic: 'Maximum', period: quotaPeriod });
+    alarm('QuotaUsed', quotaUsed, t.quotaUsedPercent, `Global SES 24-hour quota use at or above ${t.quotaUsedPercent}%`);
+
+    for (const { name, queue } of state.deadLetterQueues) {
+      alarm(
+        `${name}Messages`,
+        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        1,
+        `A message is waiting in dead-letter queue ${name}: inspect it and redrive`,
+      );
+    }
+
+    for (const [name, fn] of Object.entries(props.functions) as [FunctionName, IFunction][]) {
+      alarm(`${name}-Errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), t.lambdaErrorsPer5Minutes, `Function ${name} failed`);
+      alarm(`${name}-Throttles`, fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `Function ${name} was throttled`);
+    }
+
+    alarm('Api5xx', props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), t.api5xxPer5Minutes, 'The API answered 5xx');
+
+    // A broken SNS subscription must not look like a quiet day: SES accepted mail (Send) but
+    // the ingester never ran. FILL turns "no data points" into 0 on both sides.
+    const silence = Duration.minutes(t.ingestionSilenceMinutes);
+    const sends = sesMetric('Send', 'Sum', silence);
+    const ingested = props.functions['ingest-events'].metricInvocations({ statistic: 'Sum', period: silence });
+    alarm(
+      'IngestionSilence',
+      new MathExpression({
+        expression: 'IF(FILL(sends, 0) > 0 AND FILL(ingested, 0) == 0, 1, 0)',
+        usingMetrics: { sends, ingested },
+        period: silence,
+        label: 'Sent but nothing ingested',
+      }),
+      1,
+      `Emails were sent but no SES event was ingested for ${t.ingestionSilenceMinutes} minutes: check the configuration set, the events topic and its subscription`,
+    );
+
+    const hourly = Duration.hours(1);
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `mailmeter-${stage.name}` });
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# Mailmeter ${stage.name}\nSES account sending (seed 001), quota use, and the event path.`, width: 24, height: 2 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Sending statistics (per hour)',
+        width: 12,
+        left: [
+          sesMetric('Send', 'Sum', hourly).with({ label: 'Sends' }),
+          sesMetric('Delivery', 'Sum', hourly).with({ label: 'Deliveries' }),
+          sesMetric('Reject', 'Sum', hourly).with({ label: 'Rejects' }),
+          sesMetric('Bounce', 'Sum', hourly).with({ label: 'Bounces' }),
+          sesMetric('Complaint', 'Sum', hourly).with({ label: 'Complaints' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Reputation (account)',
+        width: 12,
+        left: [bounceRate.with({ label: 'Bounce rate' }), complaintRate.with({ label: 'Complaint rate' })],
+        leftAnnotations: [
+          { value: t.bounceRate, label: 'Bounce alarm' },
+          { value: t.complaintRate, label: 'Complaint alarm' },
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Global quota use (%)',
+        width: 12,
+        left: [quotaUsed.with({ label: 'Quota used %' })],
+        leftYAxis: { min: 0, max: 100 },
+        leftAnnotations: [{ value: t.quotaUsedPercent, label: 'Alarm' }],
+      }),
+      new GraphWidget({
+        title: 'Event path: sends vs ingester invocations',
+        width: 12,
+        left: [sesMetric('Send', 'Sum', FIVE_MINUTES).with({ label: 'Sends' })],
+        right: [ingested.with({ period: FIVE_MINUTES, label: 'Ingester invocations' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API',
+        width: 12,
+        left: [
+          props.api.metricCount({ period: FIVE_MINUTES, label: 'Requests' }),
+          props.api.metricClientError({ period: FIVE_MINUTES, label: '4xx' }),
+          props.api.metricServerError({ period: FIVE_MINUTES, label: '5xx' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Dead-letter queues (visible messages)',
+        width: 12,
+        left: state.deadLetterQueues.map(({ name, queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES, label: name }),
+        ),
+      }),
+    );
+  }
+}

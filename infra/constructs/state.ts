@@ -1,0 +1,194 @@
+/**
+ * Everything stateful in one construct — the table, the queues, the topics, the key that
+ * encrypts them and the SES configuration set — so the stateless part (functions, API,
+ * alarms) receives them as typed props and can be rebuilt freely.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { CfnConfigurationSet, CfnConfigurationSetEventDestination } from 'aws-cdk-lib/aws-ses';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Priority } from '../../shared/data/jobs';
+import { TABLE_DEFINITION } from '../../shared/data/table-definition';
+import type { StageConfig } from '../config';
+
+/** Every SES event type the configuration set publishes; the ingester counts each one. */
+export const SES_EVENT_TYPES = [
+  'SEND',
+  'REJECT',
+  'BOUNCE',
+  'COMPLAINT',
+  'DELIVERY',
+  'OPEN',
+  'CLICK',
+  'RENDERING_FAILURE',
+  'DELIVERY_DELAY',
+  'SUBSCRIPTION',
+] as const;
+
+/** Redeliveries before a message is parked in its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/** DLQs keep messages for the longest time SQS allows, to give operators time to redrive. */
+const DLQ_RETENTION = Duration.days(14);
+
+export interface SendQueue {
+  queue: Queue;
+  dlq: Queue;
+}
+
+export interface StateProps {
+  stage: StageConfig;
+  /** Sender timeout: a send queue's visibility timeout must cover several invocations. */
+  senderTimeout: Duration;
+  /** Ingester timeout, for the buffered-mode events queue. */
+  ingestTimeout: Duration;
+}
+
+export class MailmeterState extends Construct {
+  readonly table: TableV2;
+  readonly key: Key;
+  readonly sendQueues: Record<Priority, SendQueue>;
+  /** The SES configuration set's event destination. */
+  readonly eventsTopic: Topic;
+  /** Buffered mode only: the queue between the events topic and the ingester, with its DLQ. */
+  readonly eventsQueue?: SendQueue;
+  /** Direct mode: SNS deliveries and async invocations of the ingester that failed for good. */
+  readonly ingestFailures: Queue;
+  /** Stream batches the counter aggregator gave up on. */
+  readonly aggregateFailures: Queue;
+  /** Scheduled quota polls that failed after EventBridge's retries. */
+  readonly pollFailures: Queue;
+  readonly alarmTopic: Topic;
+  readonly configurationSet: CfnConfigurationSet;
+  /** Every dead-letter queue, for the "any message in any DLQ" alarms. */
+  readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
+
+  constructor(scope: Construct, id: string, props: StateProps) {
+    super(scope, id);
+    const { stage } = props;
+    const retainData = stage.removalPolicy !== 'destroy';
+    const removalPolicy = stageRemovalPolicy(stage);
+
+    const d = TABLE_DEFINITION;
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: d.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: d.sortKey, type: AttributeType.STRING },
+      globalSecondaryIndexes: d.globalSecondaryIndexes.map((g) => ({
+        indexName: g.indexName,
+        partitionKey: { name: g.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: g.sortKey, type: AttributeType.STRING },
+      })),
+      timeToLiveAttribute: d.ttlAttribute,
+      dynamoStream: StreamViewType[d.streamViewType],
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: retainData,
+      removalPolicy,
+    });
+
+    // One customer-managed key for the topics: SES and CloudWatch can only publish to an
+    // encrypted topic whose key policy lets them, which the AWS-managed SNS key does not.
+    this.key = new Key(this, 'NotificationsKey', {
+      description: `Mailmeter ${stage.name}: SES event and alarm topics`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        principals: [new ServicePrincipal('ses.amazonaws.com'), new ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+
+    const queue = (name: string, visibility: Duration): SendQueue => {
+      const dlq = this.deadLetterQueue(`${name}Dlq`, removalPolicy);
+      const q = new Queue(this, name, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: visibility,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+        removalPolicy,
+      });
+      this.deadLetterQueues.push({ name: `${name}Dlq`, queue: dlq });
+      return { queue: q, dlq };
+    };
+    // AWS advises a visibility timeout of six times the function timeout for SQS event sources.
+    const senderVisibility = Duration.seconds(props.senderTimeout.toSeconds() * 6);
+    this.sendQueues = {
+      high: queue('SendQueueHigh', senderVisibility),
+      normal: queue('SendQueueNormal', senderVisibility),
+      low: queue('SendQueueLow', senderVisibility),
+    };
+
+    this.eventsTopic = new Topic(this, 'SesEventsTopic', {
+      displayName: `Mailmeter ${stage.name} SES events`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `Mailmeter ${stage.name} alarms`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+
+    this.ingestFailures = this.trackedDlq('IngestFailures', removalPolicy);
+    this.aggregateFailures = this.trackedDlq('AggregateFailures', removalPolicy);
+    this.pollFailures = this.trackedDlq('PollFailures', removalPolicy);
+
+    if (stage.ingestMode === 'buffered') {
+      this.eventsQueue = queue('SesEventsQueue', Duration.seconds(props.ingestTimeout.toSeconds() * 6));
+      // Raw delivery off: the ingester parses the SNS envelope in both modes, one code path.
+      this.eventsTopic.addSubscription(new SqsSubscription(this.eventsQueue.queue, { rawMessageDelivery: false }));
+    }
+
+    this.configurationSet = new CfnConfigurationSet(this, 'ConfigurationSet', {
+      name: `mailmeter-${stage.name}`,
+      reputationOptions: { reputationMetricsEnabled: true },
+      sendingOptions: { sendingEnabled: true },
+    });
+    const destination = new CfnConfigurationSetEventDestination(this, 'ConfigurationSetEvents', {
+      configurationSetName: this.configurationSet.ref,
+      eventDestination: {
+        name: 'sns-ses-events',
+        enabled: true,
+        matchingEventTypes: [...SES_EVENT_TYPES],
+        snsDestination: { topicArn: this.eventsTopic.topicArn },
+      },
+    });
+    // SES checks it may publish when the destination is created, so the policy comes first.
+    const publish = this.eventsTopic.addToResourcePolicy(
+      new PolicyStatement({
+        actions: ['sns:Publish'],
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        resources: [this.eventsTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    if (publish.policyDependable) destination.node.addDependency(publish.policyDependable);
+  }
+
+  private deadLetterQueue(id: string, removalPolicy: RemovalPolicy): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+      removalPolicy,
+    });
+  }
+
+  private trackedDlq(id: string, removalPolicy: RemovalPolicy): Queue {
+    const q = this.deadLetterQueue(id, removalPolicy);
+    this.deadLetterQueues.push({ name: id, queue: q });
+    return q;
+  }
+}
+
+export function stageRemovalPolicy(stage: Pick<StageConfig, 'removalPolicy'>): RemovalPolicy {
+  return stage.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}

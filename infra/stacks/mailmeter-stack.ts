@@ -1,0 +1,289 @@
+/**
+ * One stage of Mailmeter: the stateful construct, one house function per folder in FUNCTIONS,
+ * their event sources, the REST API and the alarms. Everything that differs between stages
+ * comes from StageConfig (cdk.json context), never from code.
+ */
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnPermission, FilterCriteria, FilterRule, type IFunction, Function as LambdaFunctionRef, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { PRIORITIES } from '../../shared/data/jobs';
+import { ItemKind } from '../../shared/data/keys';
+import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/http/routes';
+import { WEB_BUILD_COMMAND } from '../bundling';
+import { plansJson, type StageConfig, stagePlans } from '../config';
+import { MailmeterApi } from '../constructs/api';
+import { type FunctionDefaults, HouseFunction, type HouseFunctionProps, HTTP_TIMEOUT, type TableAccess } from '../constructs/house-function';
+import { Monitoring } from '../constructs/monitoring';
+import { MailmeterState, stageRemovalPolicy } from '../constructs/state';
+import { applyNagSuppressions } from '../nag';
+
+export interface MailmeterStackProps extends StackProps {
+  stage: StageConfig;
+  /** Repository root (where functions/ and package-lock.json live). */
+  projectRoot: string;
+}
+
+/** How each function is built; a Record so a new name in FUNCTIONS fails to compile until it is placed. */
+interface FunctionSpec {
+  table: TableAccess | 'none';
+  /** A fixed name, for a function the API must reference without depending on it (see below). */
+  fixedName?: boolean;
+  timeout?: Duration;
+  memorySize?: number;
+  bundling?: HouseFunctionProps['bundling'];
+}
+
+/** Stream records the aggregator retries before parking the batch in its DLQ. */
+export const STREAM_RETRY_ATTEMPTS = 10;
+/** Async retries of the ingester in direct mode (Lambda allows 0–2). */
+export const INGEST_ASYNC_RETRIES = 2;
+/** EventBridge retries of a failed quota poll before it is parked. */
+export const POLL_RETRY_ATTEMPTS = 2;
+
+function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
+  return {
+    authorizer: { table: 'RO', timeout: Duration.seconds(5) },
+    dashboard: { table: 'RO', timeout: HTTP_TIMEOUT },
+    usage: { table: 'RO', timeout: HTTP_TIMEOUT },
+    stats: { table: 'RO', timeout: HTTP_TIMEOUT },
+    reputation: { table: 'RO', timeout: HTTP_TIMEOUT },
+    account: { table: 'RO', timeout: HTTP_TIMEOUT },
+    jobs: { table: 'RO', timeout: HTTP_TIMEOUT },
+    templates: { table: 'RW', timeout: HTTP_TIMEOUT },
+    'admin-tenants': { table: 'RW', timeout: HTTP_TIMEOUT, fixedName: true },
+    'send-api': { table: 'RW', timeout: HTTP_TIMEOUT },
+    web: {
+      table: 'none',
+      timeout: Duration.seconds(5),
+      memorySize: 256,
+      bundling: {
+        // The page is inlined into the bundle as a string (functions/web/handler.ts), so it
+        // is built first, in the project root, on every bundling of this function.
+        commandHooks: {
+          beforeBundling: (inputDir: string) => [`cd "${inputDir}" && ${WEB_BUILD_COMMAND}`],
+          afterBundling: () => [],
+          beforeInstall: () => [],
+        },
+      },
+    },
+    'send-email': { table: 'RW', timeout: Duration.seconds(stage.sender.timeoutSeconds), memorySize: 1024 },
+    'ingest-events': { table: 'RW', timeout: Duration.seconds(60) },
+    'aggregate-counters': { table: 'RW', timeout: Duration.seconds(60) },
+    'poll-send-quota': { table: 'RW', timeout: Duration.seconds(30) },
+  };
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+export class MailmeterStack extends Stack {
+  readonly state: MailmeterState;
+  readonly functions: Record<FunctionName, HouseFunction>;
+  readonly api: MailmeterApi;
+  readonly monitoring: Monitoring;
+  readonly stage: StageConfig;
+
+  constructor(scope: Construct, id: string, props: MailmeterStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    this.stage = stage;
+    const specs = functionSpecs(stage);
+    const plans = stagePlans(stage);
+
+    this.state = new MailmeterState(this, 'State', {
+      stage,
+      senderTimeout: specs['send-email'].timeout ?? HTTP_TIMEOUT,
+      ingestTimeout: specs['ingest-events'].timeout ?? HTTP_TIMEOUT,
+    });
+    const { state } = this;
+
+    const defaults: FunctionDefaults = {
+      projectRoot: props.projectRoot,
+      environment: {
+        TABLE_NAME: state.table.tableName,
+        STAGE: stage.name,
+        LOG_LEVEL: stage.logLevel,
+        PLANS_JSON: plansJson(stage),
+        POWERTOOLS_METRICS_NAMESPACE: 'Mailmeter',
+      },
+      logRetention: stage.logRetentionDays as RetentionDays,
+      logRemovalPolicy: stageRemovalPolicy(stage),
+      tracing: stage.tracing,
+    };
+
+    const functions = {} as Record<FunctionName, HouseFunction>;
+    for (const name of FUNCTIONS) {
+      const spec = specs[name];
+      const fn = new HouseFunction(this, pascal(name), {
+        name,
+        defaults,
+        timeout: spec.timeout,
+        memorySize: spec.memorySize,
+        bundling: spec.bundling,
+        functionName: spec.fixedName ? `mailmeter-${stage.name}-${name}` : undefined,
+      });
+      if (spec.table !== 'none') fn.bindTable(state.table, { access: spec.table });
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    const queueUrls = {
+      SEND_QUEUE_HIGH_URL: state.sendQueues.high.queue.queueUrl,
+      SEND_QUEUE_NORMAL_URL: state.sendQueues.normal.queue.queueUrl,
+      SEND_QUEUE_LOW_URL: state.sendQueues.low.queue.queueUrl,
+    };
+    const pollInterval = { POLL_INTERVAL_SECONDS: String(stage.pollIntervalSeconds) };
+
+    // Sending: the API enqueues; the sender drains each priority with its own concurrency cap,
+    // matched to the pacing (the SES send rate is shared, so more pollers would only wait).
+    const sendApi = functions['send-api'];
+    const sender = functions['send-email'];
+    addEnvironment(sendApi, queueUrls);
+    addEnvironment(sender, {
+      ...queueUrls,
+      CONFIGURATION_SET_NAME: state.configurationSet.ref,
+      SENDER_MAX_CONCURRENCY: String(stage.sender.inFlightPerInvocation),
+    });
+    for (const p of PRIORITIES) {
+      const { queue } = state.sendQueues[p];
+      queue.grantSendMessages(sendApi);
+      // The sender re-queues work it defers (quota hold, pacing) on the same queues.
+      queue.grantSendMessages(sender);
+      sender.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: stage.sender.batchSize,
+          maxConcurrency: stage.sender.maxConcurrency[p],
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+    sender.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: state.configurationSet.ref }),
+          ...stage.sesIdentities.map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+        ],
+      }),
+    );
+
+    // Ingestion: SES → configuration set → events topic → ingester (directly or through SQS).
+    const ingester = functions['ingest-events'];
+    addEnvironment(ingester, { INGEST_MODE: stage.ingestMode });
+    if (stage.ingestMode === 'direct') {
+      // SNS redrives to the DLQ what it could not deliver; Lambda sends there what still
+      // failed after its async retries. Either way no event is lost silently.
+      state.eventsTopic.addSubscription(new LambdaSubscription(ingester, { deadLetterQueue: state.ingestFailures }));
+      ingester.configureAsyncInvoke({
+        onFailure: new SqsDestination(state.ingestFailures),
+        retryAttempts: INGEST_ASYNC_RETRIES,
+        maxEventAge: Duration.hours(6),
+      });
+    } else {
+      const eventsQueue = state.eventsQueue;
+      if (!eventsQueue) throw new Error('buffered ingest mode needs the events queue');
+      ingester.addEventSource(
+        new SqsEventSource(eventsQueue.queue, {
+          batchSize: stage.ingest.batchSize,
+          maxBatchingWindow: Duration.seconds(stage.ingest.batchingWindowSeconds),
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+
+    // Counters: message items on the table's stream → the aggregator.
+    functions['aggregate-counters'].addEventSource(
+      new DynamoEventSource(state.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        parallelizationFactor: 1,
+        bisectBatchOnError: false,
+        reportBatchItemFailures: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(state.aggregateFailures),
+        filters: [FilterCriteria.filter({ dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Message) } } } })],
+      }),
+    );
+
+    // Quota: a schedule → the poller, which reads SES GetAccount and publishes QuotaUsedPercent.
+    const poller = functions['poll-send-quota'];
+    addEnvironment(poller, pollInterval);
+    addEnvironment(functions.account, pollInterval);
+    poller.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    new Rule(this, 'PollSchedule', {
+      description: `Mailmeter ${stage.name}: poll the SES account every ${stage.pollIntervalSeconds} s`,
+      schedule: Schedule.rate(Duration.seconds(stage.pollIntervalSeconds)),
+      targets: [
+        new LambdaFunction(poller, {
+          deadLetterQueue: state.pollFailures,
+          retryAttempts: POLL_RETRY_ATTEMPTS,
+          // A poll older than one interval is superseded by the next one.
+          maxEventAge: Duration.seconds(stage.pollIntervalSeconds),
+        }),
+      ],
+    });
+
+    // admin-tenants needs the usage plan ids, and usage plans depend on the API stage, whose
+    // deployment depends on every method's integration: referencing the function itself there
+    // would be a cycle. The API references it by its fixed name instead, and its invoke
+    // permissions wait for the function explicitly.
+    const adminTenantsRef = LambdaFunctionRef.fromFunctionAttributes(this, 'AdminTenantsByName', {
+      functionArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: `mailmeter-${stage.name}-admin-tenants`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      sameEnvironment: true,
+    });
+    const handlers = Object.fromEntries(
+      FUNCTIONS.filter((n) => n !== 'authorizer').map((n): [string, IFunction] => [n, n === 'admin-tenants' ? adminTenantsRef : functions[n]]),
+    ) as Record<HttpFunction, IFunction>;
+    this.api = new MailmeterApi(this, 'Http', {
+      stage,
+      plans,
+      authorizer: functions.authorizer,
+      handlers,
+      logRetention: defaults.logRetention,
+    });
+
+    for (const c of adminTenantsRef.node.findAll()) {
+      if (c instanceof CfnPermission) c.node.addDependency(functions['admin-tenants']);
+    }
+
+    addEnvironment(functions.authorizer, { ADMIN_USAGE_IDENTIFIER_KEY: this.api.adminUsageIdentifierKey });
+
+    const usagePlanIds = Object.fromEntries(Object.entries(this.api.usagePlans).map(([plan, up]) => [plan, up.usagePlanId]));
+    const adminTenants = functions['admin-tenants'];
+    addEnvironment(adminTenants, {
+      USAGE_PLAN_MODE: 'apigateway',
+      USAGE_PLANS_JSON: this.toJsonString(usagePlanIds),
+      ADMIN_USAGE_PLAN_ID: this.api.adminUsagePlan.usagePlanId,
+    });
+    adminTenants.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PUT'],
+        resources: this.api.usagePlanKeyArns(),
+      }),
+    );
+
+    this.monitoring = new Monitoring(this, 'Monitoring', { stage, state, functions, api: this.api.api });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the HTTP API (and the web dashboard at /)' });
+    new CfnOutput(this, 'TableName', { value: state.table.tableName, description: 'For npm run admin -- bootstrap-admin --table NAME' });
+    new CfnOutput(this, 'ConfigurationSetName', { value: state.configurationSet.ref });
+    new CfnOutput(this, 'UsagePlanIds', { value: this.toJsonString(usagePlanIds) });
+    new CfnOutput(this, 'AdminUsagePlanId', { value: this.api.adminUsagePlan.usagePlanId });
+    new CfnOutput(this, 'AlarmTopicArn', { value: state.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    applyNagSuppressions(this);
+  }
+}
+
+function addEnvironment(fn: HouseFunction, vars: Record<string, string>): void {
+  for (const [k, v] of Object.entries(vars)) fn.addEnvironment(k, v);
+}
