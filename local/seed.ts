@@ -1,0 +1,76 @@
+/**
+ * Seeds the local stack with the same shared functions the admin API uses: an admin key and
+ * the demo tenant (plan starter) with its key. Keys are stored only hashed, so the plain keys
+ * are kept in `.local/stack.json` and reused on the next start as long as they still resolve;
+ * otherwise new ones are issued. Usage-plan membership lives in memory (API Gateway holds it on
+ * AWS), so every tenant already in the table is re-adopted onto its plan at each start.
+ */
+import { hashApiKey } from '../shared/auth/api-key';
+import { findKeyByHash } from '../shared/data/api-keys';
+import type { Db } from '../shared/data/db';
+import { createAdminKey, createTenant, getTenant, issueKey, listTenants } from '../shared/data/tenants';
+import type { InMemoryUsagePlans } from '../shared/usage-plans';
+import type { StackInfo } from './stack-info';
+
+export const DEMO_TENANT_NAME = 'Demo tenant';
+export const DEMO_TENANT_PLAN = 'starter' as const;
+
+export interface SeedResult {
+  adminKey: string;
+  demoTenantId: string;
+  demoApiKey: string;
+  /** What was reused and what was created, for the start-up log. */
+  notes: string[];
+}
+
+async function resolves(db: Db, apiKey: string | undefined, expect: { scope: 'admin' | 'tenant'; tenantId?: string }) {
+  if (!apiKey) return false;
+  const found = await findKeyByHash(db, hashApiKey(apiKey));
+  if (!found || found.revoked || found.scope !== expect.scope) return false;
+  return expect.scope === 'admin' || found.ownerTenantId === expect.tenantId;
+}
+
+/** Puts every tenant's API Gateway key back on its plan (membership is not persisted locally). */
+async function adoptTenants(db: Db, usagePlans: InMemoryUsagePlans): Promise<number> {
+  let cursor: string | undefined;
+  let n = 0;
+  do {
+    const page = await listTenants(db, { limit: 100, cursor });
+    for (const t of page.tenants) {
+      usagePlans.adopt(t.usageKeyId, t.usageIdentifierKey, t.plan);
+      n += 1;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return n;
+}
+
+export async function seedStack(opts: { db: Db; usagePlans: InMemoryUsagePlans; previous?: Partial<StackInfo> }): Promise<SeedResult> {
+  const { db, usagePlans, previous } = opts;
+  const notes: string[] = [];
+  const adopted = await adoptTenants(db, usagePlans);
+  if (adopted > 0) notes.push(`${adopted} tenant(s) put back on their usage plans`);
+
+  let adminKey = previous?.adminKey ?? '';
+  if (await resolves(db, adminKey, { scope: 'admin' })) notes.push('admin key reused');
+  else {
+    adminKey = (await createAdminKey(db)).apiKey;
+    notes.push('admin key created');
+  }
+
+  let demoTenantId = previous?.demoTenant?.id;
+  let demoApiKey = previous?.demoTenant?.apiKey;
+  const tenant = demoTenantId ? await getTenant(db, demoTenantId) : undefined;
+  if (!tenant) {
+    const created = await createTenant(db, usagePlans, { name: DEMO_TENANT_NAME, plan: DEMO_TENANT_PLAN });
+    demoTenantId = created.tenant.id;
+    demoApiKey = created.apiKey;
+    notes.push(`demo tenant ${demoTenantId} created (plan ${DEMO_TENANT_PLAN})`);
+  } else if (await resolves(db, demoApiKey, { scope: 'tenant', tenantId: tenant.id })) {
+    notes.push(`demo tenant ${tenant.id} and its key reused`);
+  } else {
+    demoApiKey = (await issueKey(db, tenant.id)).apiKey;
+    notes.push(`demo tenant ${tenant.id} reused with a new key`);
+  }
+  return { adminKey, demoTenantId: demoTenantId as string, demoApiKey: demoApiKey as string, notes };
+}
