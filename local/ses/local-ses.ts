@@ -1,0 +1,346 @@
+/**
+ * A local Amazon SES v2 endpoint: speaks the REST-JSON wire protocol of SendEmail
+ * (POST /v2/email/outbound-emails) and GetAccount (GET /v2/email/account), so production code
+ * uses `new SESv2Client({ endpoint })` unchanged. Every accepted email becomes the event records
+ * SES would publish through a configuration set's SNS event destination (mailbox simulator
+ * outcomes), published with the real SNS client to `topicArn` (fauxqs locally).
+ *
+ * Knobs for tests and the bench: a true per-second MaxSendRate (any 1,000 ms window holds at
+ * most `maxSendRate` accepted sends, otherwise 429 TooManyRequestsException "Maximum sending
+ * rate exceeded."), Max24HourSend, a throttling-injection ratio, 5xx injection, injected
+ * permanent errors, and `sent`: every accepted message, to detect duplicates and losses.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { type AcceptedMessage, bareAddress, simulatedEvents } from './event-records';
+
+export type InjectedError =
+  | 'MessageRejected'
+  | 'SendingPausedException'
+  | 'AccountSuspendedException'
+  | 'BadRequestException'
+  | 'TooManyRequestsException'
+  | 'InternalFailure';
+
+export interface LocalSesOptions {
+  /** Sends accepted in any 1,000 ms window; 0 or undefined = unlimited. */
+  maxSendRate?: number;
+  /** Recipients accepted in any 24 h; answered by GetAccount. */
+  max24HourSend?: number;
+  /** Added to SentLast24Hours (to start a test near the daily quota). */
+  sentLast24HoursOffset?: number;
+  /** Share of SendEmail calls answered 429 at random, before any other check (0..1). */
+  throttleRatio?: number;
+  /** Share of SendEmail calls answered 500 InternalFailure at random (0..1). */
+  serverErrorRatio?: number;
+  /** Permanent error answered for messages to these recipients (bare address, lower case). */
+  errorFor?: Record<string, InjectedError>;
+  /** The next N SendEmail calls answer this error (then the option clears itself). */
+  failNext?: { error: InjectedError; count: number };
+  /** Account state, as GetAccount reports it and SendEmail enforces it. */
+  sendingEnabled?: boolean;
+  enforcementStatus?: 'HEALTHY' | 'PROBATION' | 'SHUTDOWN';
+  productionAccessEnabled?: boolean;
+  /** Publish simulated Open / Click events for delivered messages. */
+  simulateOpens?: boolean;
+  simulateClicks?: boolean;
+  /** Added latency of each SendEmail answer, ms (models SES's round trip). */
+  latencyMs?: number;
+  /** Configuration set applied when a request names none (SES's default configuration set). */
+  defaultConfigurationSet?: string;
+}
+
+export interface StartLocalSesOptions extends LocalSesOptions {
+  port?: number;
+  host?: string;
+  region: string;
+  /** SNS endpoint (fauxqs) and topic of the configuration set's event destination. */
+  snsEndpoint?: string;
+  topicArn?: string;
+  /** No console output for publish failures. */
+  quiet?: boolean;
+}
+
+export interface SentMessage extends AcceptedMessage {
+  recipients: string[];
+}
+
+export interface LocalSesStats {
+  requests: number;
+  accepted: number;
+  throttled: number;
+  injectedErrors: number;
+  published: number;
+  publishErrors: number;
+}
+
+export interface RunningLocalSes {
+  endpoint: string;
+  port: number;
+  /** Every accepted message, in order. */
+  sent: SentMessage[];
+  stats: LocalSesStats;
+  setOptions(options: Partial<LocalSesOptions>): void;
+  /** Forget sent messages, counters and the rate window (keeps options). */
+  reset(): void;
+  /** Waits until every event has been published to SNS. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SESSION_HEADERS = { 'content-type': 'application/json', 'x-amzn-requestid': '' };
+
+class SesError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INJECTED: Record<InjectedError, { status: number; message: string }> = {
+  MessageRejected: { status: 400, message: 'Email address is not verified. The following identities failed the check: local' },
+  SendingPausedException: { status: 400, message: 'Sending is paused for this account.' },
+  AccountSuspendedException: { status: 400, message: 'The account has been suspended.' },
+  BadRequestException: { status: 400, message: "Missing final '@domain'" },
+  TooManyRequestsException: { status: 429, message: 'Maximum sending rate exceeded.' },
+  InternalFailure: { status: 500, message: 'An internal error occurred.' },
+};
+
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+const TAG_CHARS = /^[A-Za-z0-9_-]{1,256}$/;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function messageId(): string {
+  const hex = Date.now().toString(16).padStart(12, '0');
+  return `0100${hex}-${randomUUID()}-000000`;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export async function startLocalSes(start: StartLocalSesOptions): Promise<RunningLocalSes> {
+  let options: LocalSesOptions = { sendingEnabled: true, enforcementStatus: 'HEALTHY', productionAccessEnabled: true, ...start };
+  const sent: SentMessage[] = [];
+  const stats: LocalSesStats = { requests: 0, accepted: 0, throttled: 0, injectedErrors: 0, published: 0, publishErrors: 0 };
+  /** Accept times (ms) within the last second, for the rate window. */
+  let recentAccepts: number[] = [];
+  /** [time, recipients] of accepts within the last 24 h. */
+  let dayAccepts: [number, number][] = [];
+  const pending = new Set<Promise<void>>();
+  const sns =
+    start.snsEndpoint && start.topicArn
+      ? new SNSClient({
+          endpoint: start.snsEndpoint,
+          region: start.region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        })
+      : undefined;
+
+  function sentLast24Hours(now: number): number {
+    dayAccepts = dayAccepts.filter(([t]) => t > now - 86_400_000);
+    return dayAccepts.reduce((s, [, n]) => s + n, 0) + (options.sentLast24HoursOffset ?? 0);
+  }
+
+  function publish(m: AcceptedMessage) {
+    if (!sns || !start.topicArn) return;
+    const configurationSet = m.configurationSetName;
+    if (!configurationSet) return; // SES publishes events only through a configuration set
+    const events = simulatedEvents(m, { opens: options.simulateOpens, clicks: options.simulateClicks });
+    const p = (async () => {
+      for (const event of events) {
+        try {
+          await sns.send(new PublishCommand({ TopicArn: start.topicArn, Message: JSON.stringify(event) }));
+          stats.published++;
+        } catch (err) {
+          stats.publishErrors++;
+          if (!start.quiet) console.error(`local SES: publishing ${event.eventType} failed: ${String(err)}`);
+        }
+      }
+    })();
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }
+
+  function injected(error: InjectedError): SesError {
+    stats.injectedErrors++;
+    if (error === 'TooManyRequestsException') stats.throttled++;
+    const e = INJECTED[error];
+    return new SesError(error, e.status, e.message);
+  }
+
+  function sendEmail(body: Record<string, unknown>): { MessageId: string } {
+    const now = Date.now();
+    if (options.throttleRatio && Math.random() < options.throttleRatio) throw injected('TooManyRequestsException');
+    if (options.serverErrorRatio && Math.random() < options.serverErrorRatio) throw injected('InternalFailure');
+    if (options.failNext && options.failNext.count > 0) {
+      const error = options.failNext.error;
+      options.failNext = options.failNext.count > 1 ? { error, count: options.failNext.count - 1 } : undefined;
+      throw injected(error);
+    }
+    if (options.enforcementStatus === 'SHUTDOWN') throw injected('AccountSuspendedException');
+    if (options.sendingEnabled === false) throw injected('SendingPausedException');
+
+    const from = typeof body.FromEmailAddress === 'string' ? body.FromEmailAddress : '';
+    const dest = (body.Destination ?? {}) as Record<string, unknown>;
+    const to = strings(dest.ToAddresses);
+    const cc = strings(dest.CcAddresses);
+    const bcc = strings(dest.BccAddresses);
+    const recipients = [...to, ...cc, ...bcc];
+    if (!from) throw new SesError('BadRequestException', 400, 'FromEmailAddress is required');
+    if (recipients.length === 0) throw new SesError('BadRequestException', 400, 'Destination has no recipients');
+    if (recipients.length > 50) throw new SesError('MessageRejected', 400, 'Recipient count exceeds 50.');
+    for (const r of [from, ...recipients]) {
+      if (!ADDRESS.test(bareAddress(r))) throw new SesError('BadRequestException', 400, `Missing final '@domain': ${r}`);
+    }
+    const simple = ((body.Content ?? {}) as Record<string, unknown>).Simple as Record<string, unknown> | undefined;
+    if (!simple) throw new SesError('BadRequestException', 400, 'the local SES supports Content.Simple only');
+    const subject = String(((simple.Subject ?? {}) as Record<string, unknown>).Data ?? '');
+    const bodyPart = (simple.Body ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const html = typeof bodyPart.Html?.Data === 'string' ? bodyPart.Html.Data : undefined;
+    const text = typeof bodyPart.Text?.Data === 'string' ? bodyPart.Text.Data : undefined;
+    if (!subject) throw new SesError('BadRequestException', 400, 'Subject is required');
+    if (html === undefined && text === undefined) throw new SesError('BadRequestException', 400, 'Body is required');
+    const tags: Record<string, string> = {};
+    for (const t of (body.EmailTags ?? []) as { Name?: unknown; Value?: unknown }[]) {
+      const name = String(t.Name ?? '');
+      const value = String(t.Value ?? '');
+      if (!TAG_CHARS.test(name) || !TAG_CHARS.test(value)) {
+        throw new SesError('BadRequestException', 400, `Invalid tag: ${name}=${value}; tags may contain only A-Z, a-z, 0-9, _ and -`);
+      }
+      tags[name] = value;
+    }
+    for (const r of recipients) {
+      const err = options.errorFor?.[bareAddress(r)];
+      if (err) throw injected(err);
+    }
+
+    // The rate window: a true per-second limit, checked after validation as SES does.
+    recentAccepts = recentAccepts.filter((t) => t > now - 1000);
+    if (options.maxSendRate && recentAccepts.length >= options.maxSendRate) {
+      stats.throttled++;
+      throw new SesError('TooManyRequestsException', 429, 'Maximum sending rate exceeded.');
+    }
+    if (options.max24HourSend !== undefined && options.max24HourSend >= 0) {
+      if (sentLast24Hours(now) + recipients.length > options.max24HourSend) {
+        throw new SesError('LimitExceededException', 400, 'Daily message quota exceeded.');
+      }
+    }
+    recentAccepts.push(now);
+    dayAccepts.push([now, recipients.length]);
+    const configurationSetName =
+      typeof body.ConfigurationSetName === 'string' ? body.ConfigurationSetName : options.defaultConfigurationSet;
+    const m: SentMessage = {
+      messageId: messageId(),
+      at: new Date(now),
+      from,
+      to,
+      cc,
+      bcc,
+      replyTo: strings(body.ReplyToAddresses),
+      subject,
+      html,
+      text,
+      tags,
+      configurationSetName,
+      region: start.region,
+      recipients: recipients.map(bareAddress),
+    };
+    sent.push(m);
+    stats.accepted++;
+    publish(m);
+    return { MessageId: m.messageId };
+  }
+
+  function getAccount() {
+    const max24 = options.max24HourSend ?? 200;
+    return {
+      DedicatedIpAutoWarmupEnabled: false,
+      EnforcementStatus: options.enforcementStatus ?? 'HEALTHY',
+      ProductionAccessEnabled: options.productionAccessEnabled ?? true,
+      SendQuota: {
+        Max24HourSend: max24,
+        MaxSendRate: options.maxSendRate ?? 1,
+        SentLast24Hours: sentLast24Hours(Date.now()),
+      },
+      SendingEnabled: options.sendingEnabled ?? true,
+      SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    stats.requests++;
+    const requestId = randomUUID();
+    const reply = (status: number, payload: unknown, errorType?: string) => {
+      const headers: Record<string, string> = { ...SESSION_HEADERS, 'x-amzn-requestid': requestId };
+      if (errorType) headers['x-amzn-errortype'] = errorType;
+      res.writeHead(status, headers);
+      res.end(JSON.stringify(payload));
+    };
+    try {
+      const path = (req.url ?? '').split('?')[0];
+      const raw = await readBody(req);
+      if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+      if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse(raw || '{}') as Record<string, unknown>;
+        } catch {
+          throw new SesError('BadRequestException', 400, 'request body is not JSON');
+        }
+        return reply(200, sendEmail(body));
+      }
+      if (req.method === 'GET' && path === '/v2/email/account') return reply(200, getAccount());
+      throw new SesError('NotFoundException', 404, `the local SES does not implement ${req.method} ${path}`);
+    } catch (err) {
+      if (err instanceof SesError) return reply(err.status, { message: err.message }, err.code);
+      return reply(500, { message: String(err) }, 'InternalFailure');
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(start.port ?? 0, start.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const flush = async () => {
+    while (pending.size) await Promise.all([...pending]);
+  };
+  return {
+    endpoint: `http://${start.host ?? '127.0.0.1'}:${port}`,
+    port,
+    sent,
+    stats,
+    setOptions(next) {
+      options = { ...options, ...next };
+    },
+    reset() {
+      sent.length = 0;
+      recentAccepts = [];
+      dayAccepts = [];
+      for (const k of Object.keys(stats) as (keyof LocalSesStats)[]) stats[k] = 0;
+    },
+    flush,
+    async stop() {
+      await flush();
+      sns?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The quota poller against the local SES v2 endpoint (GetAccount over the wire) and DynamoDB
+ * Local: the stored snapshot, a failed poll keeping the last snapshot marked stale, and the EMF
+ * metrics it prints (captured from stdout, where Lambda hands them to CloudWatch).
+ */
+
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
+import { getAccountSnapshot } from '../../../shared/data/account';
+import { applyCounterChunk } from '../../../shared/data/counter-writes';
+import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
+import { createTenant } from '../../../shared/data/tenants';
+import { pollSendQuota } from '../../../shared/sending/quota-poll';
+import { InMemoryUsagePlans } from '../../../shared/usage-plans/in-memory';
+import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
+import { useTestTable } from '../../support/table';
+
+const t = useTestTable();
+let ses: RunningLocalSes;
+let client: SESv2Client;
+
+beforeAll(async () => {
+  ses = await startLocalSes({ region: LOCAL_REGION, maxSendRate: 14, max24HourSend: 50_000, sentLast24HoursOffset: 40_000 });
+  client = new SESv2Client({ endpoint: ses.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+});
+afterAll(async () => {
+  client?.destroy();
+  await ses?.stop();
+});
+
+/** Runs `fn` and returns the EMF documents it printed (and what it threw). */
+async function emfAndErrorOf(fn: () => Promise<unknown>): Promise<{ docs: Record<string, unknown>[]; error?: unknown }> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  let error: unknown;
+  try {
+    await fn();
+  } catch (err) {
+    error = err;
+  } finally {
+    spy.mockRestore();
+  }
+  const docs = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { docs, error };
+}
+
+async function emfOf(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const { docs, error } = await emfAndErrorOf(fn);
+  if (error) throw error;
+  return docs;
+}
+
+function metricNames(doc: Record<string, unknown>): string[] {
+  const aws = doc._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
+  return aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name));
+}
+
+describe('poll-send-quota', () => {
+  it('stores the GetAccount snapshot and publishes QuotaUsedPercent and per-tenant rates in EMF', async () => {
+    const plans = new InMemoryUsagePlans();
+    const busy = (await createTenant(t.db, plans, { name: 'Busy', plan: 'pro' })).tenant;
+    const idle = (await createTenant(t.db, plans, { name: 'Idle', plan: 'pro' })).tenant;
+    const now = new Date();
+    await applyCounterChunk(t.db, {
+      firstSequenceNumber: `poll-test-${now.getTime()}`,
+      expectedLastSeq: undefined,
+      lastSeq: '1',
+      updates: [
+        { key: keys.counterDay(busy.id, utcDay(now)), increments: { sent: 200, bouncedHard: 10, bounced: 10, complained: 1 } },
+        { key: keys.counterDay(ACCOUNT_SCOPE, utcDay(now)), increments: { sent: 400, bouncedHard: 10, bounced: 10, complained: 1 } },
+      ],
+    });
+    const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: 'mailmeter' });
+    const docs = await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics, now: () => now }));
+
+    expect(await getAccountSnapshot(t.db)).toEqual({
+      Max24HourSend: 50_000,
+      MaxSendRate: 14,
+      SentLast24Hours: 40_000,
+      EnforcementStatus: 'HEALTHY',
+      SendingEnabled: true,
+      ProductionAccessEnabled: true,
+      polledAt: now.toISOString(),
+    });
+    const account = docs.find((d) => metricNames(d).includes('QuotaUsedPercent'));
+    expect(account).toMatchObject({ QuotaUsedPercent: 80, MaxSendRate: 14, QuotaPollFailed: 0, AccountBounceRate: 2.5, AccountComplaintRate: 0.25 });
+    expect((account?._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace).toBe('Mailmeter');
+    const tenantDocs = docs.filter((d) => typeof d.TenantId === 'string');
+    expect(tenantDocs.filter((d) => d.TenantId === idle.id)).toHaveLength(0);
+    const busyDocs = tenantDocs.filter((d) => d.TenantId === busy.id);
+    expect(busyDocs.find((d) => 'TenantBounceRate' in d)?.TenantBounceRate).toBe(5);
+    expect(busyDocs.find((d) => 'TenantComplaintRate' in d)?.TenantComplaintRate).toBe(0.5);
+  });
+
+  it('keeps the last snapshot and marks it stale when GetAccount fails', async () => {
+    const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: 'mailmeter' });
+    await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics }));
+    const before = await getAccountSnapshot(t.db);
+    const down = new SESv2Client({ endpoint: `http://127.0.0.1:${await freePort()}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    const failedAt = new Date(Date.now() + 60_000);
+    const { docs, error } = await emfAndErrorOf(() => pollSendQuota({ db: t.db, ses: down, metrics, now: () => failedAt }));
+    down.destroy();
+    expect(error).toBeInstanceOf(Error);
+    const after = await getAccountSnapshot(t.db);
+    expect(after).toMatchObject({ ...before, lastPollFailedAt: failedAt.toISOString() });
+    expect(after?.lastPollError).toMatch(/ECONNREFUSED|connect/i);
+    expect(after?.polledAt).toBe(before?.polledAt);
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ QuotaPollFailed: 1 });
+    expect(metricNames(docs[0] ?? {})).not.toContain('QuotaUsedPercent');
+  });
+});
