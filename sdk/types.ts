@@ -229,8 +229,11 @@ export interface Job extends JobSummary {
   type: 'single' | 'bulk';
   updated_at: string;
   templateId?: string;
-  /** The sender's progress: recipients SES accepted, and recipients that failed permanently. */
-  progress: { accepted: number; failed: number };
+  /**
+   * The sender's progress: recipients SES accepted, recipients that failed permanently, and
+   * recipients whose outcome is unknown (the sender stopped after calling SES; never resent).
+   */
+  progress: { accepted: number; failed: number; unconfirmed: number };
   /** Per-recipient event counts for this job. */
   counts: JobCounts;
   failureReasons?: Record<string, number>;

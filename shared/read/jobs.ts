@@ -23,8 +23,12 @@ export interface JobView {
   created_at: string;
   updated_at: string;
   templateId?: string;
-  /** Sender's progress: recipients SES accepted, and recipients that failed permanently. */
-  progress: { accepted: number; failed: number };
+  /**
+   * Sender's progress: recipients SES accepted, recipients that failed permanently, and
+   * recipients whose send outcome is unknown (the sender crashed after calling SES; never resent,
+   * see docs/sending.md) — their SES events still count them in `counts` if SES accepted them.
+   */
+  progress: { accepted: number; failed: number; unconfirmed: number };
   counts: JobCounts;
   failureReasons?: Record<string, number>;
   deferredReason?: string;
@@ -51,7 +55,7 @@ export function jobView(job: Job, counts: Counts): JobView {
     total_recipients: job.total_recipients,
     created_at: job.created_at,
     updated_at: job.updated_at,
-    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0 },
+    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0, unconfirmed: job.unconfirmed ?? 0 },
     counts: jobCountsOf(counts),
   };
   if (job.templateId) view.templateId = job.templateId;

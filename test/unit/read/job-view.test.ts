@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { zeroCounts } from '../../../shared/data/counters';
+import type { Job } from '../../../shared/data/jobs';
+import { jobView } from '../../../shared/read/jobs';
+
+const job: Job = {
+  id: '01JOBJOBJOBJOBJOBJOBJOBJOB',
+  tenantId: 't1',
+  status: 'completed',
+  priority: 'normal',
+  total_recipients: 5,
+  created_at: '2026-11-21T10:00:00.000Z',
+  updated_at: '2026-11-21T10:01:00.000Z',
+  type: 'bulk',
+  accepted: 3,
+  failed: 1,
+  unconfirmed: 1,
+};
+
+describe('jobView', () => {
+  it("reports the sender's progress, including recipients whose outcome is unknown", () => {
+    const counts = { ...zeroCounts(), sent: 3, delivered: 2, bounced: 1, rejected: 1, sendFailed: 1 };
+    const view = jobView(job, counts);
+    expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1 });
+    expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 0, clicked: 0, failed: 2 });
+  });
+
+  it('reports zero unconfirmed for jobs the sender never marked', () => {
+    const { unconfirmed: _u, ...older } = job;
+    expect(jobView(older, zeroCounts()).progress.unconfirmed).toBe(0);
+  });
+});
