@@ -77,7 +77,9 @@ export const handler = httpHandler({
     parseQuery(req, noQuery);
     const body = parseBody(req, updateBody);
     checkSize(body);
-    return ok(templateView(await updateTemplate(deps.db, tenantId, id, body, req.now)));
+    // The merged template must fit too: its other fields plus this change (else a 500 from
+    // DynamoDB's item limit, or a template no job could use).
+    return ok(templateView(await updateTemplate(deps.db, tenantId, id, body, req.now, checkSize)));
   },
   'DELETE /v1/templates/{id}': async (req) => {
     const tenantId = requireTenant(req.caller);

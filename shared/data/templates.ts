@@ -153,6 +153,8 @@ function isRetryable(reasons: (string | undefined)[] | undefined): boolean {
 /**
  * Applies changes. The write is conditioned on the status read just before, so a concurrent
  * status change cannot make `templatesActive` drift; on such a race it re-reads and retries.
+ * `check` sees the merged template before it is written (a PATCH of one field can make the whole
+ * template too large, which only the merged result shows).
  */
 export async function updateTemplate(
   db: Db,
@@ -160,20 +162,24 @@ export async function updateTemplate(
   templateId: string,
   changes: TemplateChanges,
   now: Date = new Date(),
+  check?: (next: Template) => void,
 ): Promise<Template> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = await getTemplate(db, tenantId, templateId);
     if (!current) throw new NotFoundError('Template not found');
     const next: Template = { ...current, ...changes, updated_at: now.toISOString() };
+    check?.(next);
     const activeDelta = (next.status === 'active' ? 1 : 0) - (current.status === 'active' ? 1 : 0);
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
       {
         Put: {
           TableName: db.tableName,
           Item: toItem(next),
-          ConditionExpression: 'attribute_exists(pk) AND #status = :old',
+          // updated_at too: the Put replaces the whole item, so a concurrent PATCH of another
+          // field read before this one's write would otherwise be silently lost.
+          ConditionExpression: 'attribute_exists(pk) AND #status = :old AND updated_at = :oldUpdated',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':old': current.status },
+          ExpressionAttributeValues: { ':old': current.status, ':oldUpdated': current.updated_at },
         },
       },
     ];

@@ -87,6 +87,21 @@ describe('templates', () => {
     expect(dash.body.data.templates).toEqual({ used: 1, active: 0, allocated: 100, remaining: 99 });
   });
 
+  it('loses no field under concurrent PATCHes of different fields', async () => {
+    const { key } = await tenant();
+    const created = await call({ method: 'POST', resource: '/v1/templates', key, body: { name: 'n0', subject: 's0', text: 't0' } });
+    const id = created.body.data.id;
+    const changes = [{ name: 'n1' }, { subject: 's1' }, { text: 't1' }, { html: '<p>h1</p>' }];
+    const results = await Promise.all(changes.map((body) => call({ method: 'PATCH', resource: '/v1/templates/{id}', pathParameters: { id }, key, body })));
+    for (const r of results) expect([200, 409]).toContain(r.status);
+    const final = (await call({ method: 'GET', resource: '/v1/templates/{id}', pathParameters: { id }, key })).body.data;
+    // Every change that was answered 200 must still be there.
+    changes.forEach((c, i) => {
+      if (results[i]?.status === 200) expect(final).toMatchObject(c);
+    });
+    expect(results.some((r) => r.status === 200)).toBe(true);
+  });
+
   it('keeps the active count exact under concurrent status changes', async () => {
     const { id: tenantId, key } = await tenant();
     const created = await call({ method: 'POST', resource: '/v1/templates', key, body: { name: 'race', subject: 's', text: 't' } });
@@ -133,6 +148,15 @@ describe('templates', () => {
     }
     const big = await call({ method: 'POST', resource: '/v1/templates', key, body: { name: 'n', subject: 's', html: 'x'.repeat(400 * 1024) } });
     expect(big.status).toBe(413);
+    const half = 'x'.repeat(200 * 1024);
+    const created = await call({ method: 'POST', resource: '/v1/templates', key, body: { name: 'half', subject: 's', text: half } });
+    expect(created.status).toBe(201);
+    const grown = await call({ method: 'PATCH', resource: '/v1/templates/{id}', pathParameters: { id: created.body.data.id }, key, body: { html: half } });
+    expect(grown.status).toBe(413);
+    expect(grown.body.error).toMatchObject({ type: 'PayloadTooLargeError' });
+    const kept = await call({ method: 'GET', resource: '/v1/templates/{id}', pathParameters: { id: created.body.data.id }, key });
+    expect(kept.body.data.html).toBeUndefined();
+    expect(kept.body.data.text).toBe(half);
     const badId = await call({ method: 'PATCH', resource: '/v1/templates/{id}', pathParameters: { id: '../../x' }, key, body: { name: 'n' } });
     expect(badId.body.error).toMatchObject({ type: 'ValidationError', field: 'id' });
     const emptyPatch = await call({ method: 'PATCH', resource: '/v1/templates/{id}', pathParameters: { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }, key, body: {} });

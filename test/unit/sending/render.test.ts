@@ -27,11 +27,14 @@ describe('rendering', () => {
   });
   it('refuses to render with a missing value instead of leaving a hole', () => {
     expect(() => renderText('Hi {{name}} {{other}}', { name: 'x' })).toThrow(RenderError);
+    let caught: unknown;
     try {
       renderText('{{a}} {{b}} {{a}}', {});
     } catch (err) {
-      expect((err as RenderError).missing).toEqual(['a', 'b']);
+      caught = err;
     }
+    expect(caught).toBeInstanceOf(RenderError);
+    expect((caught as RenderError).missing).toEqual(['a', 'b']);
   });
   it('escapes quotes too', () => {
     expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
