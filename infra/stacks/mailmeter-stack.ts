@@ -40,8 +40,16 @@ interface FunctionSpec {
   bundling?: HouseFunctionProps['bundling'];
 }
 
-/** Stream records the aggregator retries before parking the batch in its DLQ. */
-export const STREAM_RETRY_ATTEMPTS = 10;
+/**
+ * Retries of a failing aggregator batch. Failures there are DynamoDB errors (transient), and a
+ * batch parked in the DLQ is a batch of counts not applied, so retry until the records are a day
+ * old (STREAM_MAX_RECORD_AGE) rather than for a few minutes; the DLQ alarm fires if one is parked.
+ */
+export const STREAM_RETRY_ATTEMPTS = 10_000;
+export const STREAM_MAX_RECORD_AGE_SECONDS = 24 * 3600;
+/** Large stream batches keep counter items cool: one counter write per chunk, not per event. */
+export const STREAM_BATCH_SIZE = 1000;
+export const STREAM_BATCHING_WINDOW_SECONDS = 2;
 /** Async retries of the ingester in direct mode (Lambda allows 0–2). */
 export const INGEST_ASYNC_RETRIES = 2;
 /** EventBridge retries of a failed quota poll before it is parked. */
@@ -206,8 +214,10 @@ export class MailmeterStack extends Stack {
         parallelizationFactor: 1,
         bisectBatchOnError: false,
         reportBatchItemFailures: true,
+        batchSize: STREAM_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(STREAM_BATCHING_WINDOW_SECONDS),
         retryAttempts: STREAM_RETRY_ATTEMPTS,
-        maxRecordAge: Duration.days(1),
+        maxRecordAge: Duration.seconds(STREAM_MAX_RECORD_AGE_SECONDS),
         onFailure: new SqsDlq(state.aggregateFailures),
         filters: [FilterCriteria.filter({ dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Message) } } } })],
       }),

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { GATEWAY_RESPONSES } from '../../infra/constructs/api';
 import { SES_EVENT_TYPES } from '../../infra/constructs/state';
-import { INGEST_ASYNC_RETRIES, STREAM_RETRY_ATTEMPTS } from '../../infra/stacks/mailmeter-stack';
+import { INGEST_ASYNC_RETRIES } from '../../infra/stacks/mailmeter-stack';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/auth/api-key';
 import { TABLE_DEFINITION } from '../../shared/data/table-definition';
 import { FUNCTIONS, type FunctionName, ROUTES } from '../../shared/http/routes';
@@ -341,7 +341,7 @@ describe.each([
     });
   });
 
-  it('feeds message items from the table stream to the aggregator, with a bounded retry and a DLQ', () => {
+  it('feeds message items from the table stream to the aggregator in large batches, retried for a day, with a DLQ', () => {
     const s = synth();
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionLogicalId(s, 'aggregate-counters') },
@@ -350,7 +350,10 @@ describe.each([
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: false,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 2,
+      MaximumRetryAttempts: 10_000,
+      MaximumRecordAgeInSeconds: 86_400,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.state.aggregateFailures), 'Arn'] } } },
       FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { kind: { S: ['message'] } } } }) }] },
     });
