@@ -23,16 +23,20 @@ export function definitelyNotCommitted(err: unknown): boolean {
 
 export function createAggregateCountersHandler(db: Db) {
   return async function handler(event: DynamoDBStreamEvent, _context?: Context): Promise<DynamoDBBatchResponse> {
-    const first = event.Records[0]?.dynamodb?.SequenceNumber;
-    if (!first) return { batchItemFailures: [] };
-    // A retry of this batch starts at the same record, so it finds what the crashed attempt committed.
-    const committed = await readCheckpoint(db, first);
+    const firstRecord = event.Records[0];
+    const first = firstRecord?.dynamodb?.SequenceNumber;
+    if (!firstRecord || !first) return { batchItemFailures: [] };
+    // A retry of this batch starts at the same record, so it finds what the crashed attempt
+    // committed. Sequence numbers are ordered within a shard only; the record's eventID is unique
+    // across the stream, so together they name the batch wherever it comes from.
+    const batchId = `${firstRecord.eventID ?? 'none'}:${first}`;
+    const committed = await readCheckpoint(db, batchId);
     const pending = committed === undefined ? event.Records : event.Records.filter((r) => seqGreater(r.dynamodb?.SequenceNumber ?? '0', committed));
     let expected = committed;
     for (const chunk of chunkRecords(pending)) {
       if (chunk.updates.length === 0) continue;
       try {
-        await applyCounterChunk(db, { firstSequenceNumber: first, expectedLastSeq: expected, lastSeq: chunk.lastSeq, updates: chunk.updates });
+        await applyCounterChunk(db, { batchId, expectedLastSeq: expected, lastSeq: chunk.lastSeq, updates: chunk.updates });
         expected = chunk.lastSeq;
       } catch (err) {
         const context = { firstSeq: chunk.firstSeq, lastSeq: chunk.lastSeq, items: chunk.updates.length, error: err as Error };
@@ -48,7 +52,7 @@ export function createAggregateCountersHandler(db: Db) {
         throw err;
       }
     }
-    if (committed !== undefined) logger.info('retried batch: skipped committed records', { firstSeq: first, committed });
+    if (committed !== undefined) logger.info('retried batch: skipped committed records', { batchId, committed });
     return { batchItemFailures: [] };
   };
 }

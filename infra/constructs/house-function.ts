@@ -14,7 +14,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../shared/http/routes';
 import { SERVICE_NAME } from '../../shared/powertools';
-import { ESBUILD_SETTINGS, FUNCTION_LOADERS } from '../bundling';
+import { ESBUILD_SETTINGS, FUNCTION_LOADERS, RUNTIME_NODE_OPTIONS } from '../bundling';
 
 /** What every function of a stage shares; built once by the stack. */
 export interface FunctionDefaults {
@@ -72,8 +72,7 @@ export class HouseFunction extends NodejsFunction {
       environment: {
         ...defaults.environment,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        // Stack traces in the logs point at the TypeScript source, through the bundled maps.
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(RUNTIME_NODE_OPTIONS ? { NODE_OPTIONS: RUNTIME_NODE_OPTIONS } : {}),
         ...props.environment,
       },
       bundling: {

@@ -9,14 +9,18 @@ import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 
 /** Checkpoint key of one invocation batch: Lambda retries a failed batch from the same first record. */
-export function batchCheckpointKey(firstSequenceNumber: string) {
-  return keys.streamCheckpoint(`batch-${firstSequenceNumber}`);
+/**
+ * The checkpoint of one invocation batch, keyed by its first record (`batchId`, see the
+ * aggregator): a retry of the batch starts at the same record and so finds the same checkpoint.
+ */
+export function batchCheckpointKey(batchId: string) {
+  return keys.streamCheckpoint(`batch-${batchId}`);
 }
 
 /** The last sequence number committed for this batch, or undefined when nothing was. */
-export async function readCheckpoint(db: Db, firstSequenceNumber: string): Promise<string | undefined> {
+export async function readCheckpoint(db: Db, batchId: string): Promise<string | undefined> {
   const out = await db.doc.send(
-    new GetCommand({ TableName: db.tableName, Key: batchCheckpointKey(firstSequenceNumber), ConsistentRead: true }),
+    new GetCommand({ TableName: db.tableName, Key: batchCheckpointKey(batchId), ConsistentRead: true }),
   );
   const v = out.Item?.lastSeq;
   return typeof v === 'string' ? v : undefined;
@@ -47,13 +51,13 @@ export function counterUpdateItem(tableName: string, u: CounterUpdate) {
  */
 export async function applyCounterChunk(
   db: Db,
-  input: { firstSequenceNumber: string; expectedLastSeq: string | undefined; lastSeq: string; updates: CounterUpdate[]; now?: Date },
+  input: { batchId: string; expectedLastSeq: string | undefined; lastSeq: string; updates: CounterUpdate[]; now?: Date },
 ): Promise<void> {
   const now = input.now ?? new Date();
   const checkpoint = {
     Update: {
       TableName: db.tableName,
-      Key: batchCheckpointKey(input.firstSequenceNumber),
+      Key: batchCheckpointKey(input.batchId),
       UpdateExpression: 'SET #kind = :kind, lastSeq = :seq, expiresAt = :exp',
       ConditionExpression: input.expectedLastSeq === undefined ? 'attribute_not_exists(pk)' : 'lastSeq = :expected',
       ExpressionAttributeNames: { '#kind': 'kind' },

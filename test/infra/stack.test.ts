@@ -111,10 +111,11 @@ describe.each([
       expect(p.Environment.Variables).toMatchObject({
         STAGE: stageName,
         POWERTOOLS_SERVICE_NAME: 'mailmeter',
-        NODE_OPTIONS: '--enable-source-maps',
         TABLE_NAME: { Ref: logicalIdOf(s, s.stack.state.table) },
       });
       expect(JSON.parse(p.Environment.Variables.PLANS_JSON as string)).toHaveProperty('free.requestsPerSecond');
+      // Source maps ship with the bundle but are not loaded at cold start (infra/bundling.ts).
+      expect(p.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
       const logGroup = resources(s.template)[p.LoggingConfig.LogGroup.Ref];
       expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup?.Properties?.RetentionInDays).toBe(expected.retention);

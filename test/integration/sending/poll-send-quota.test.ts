@@ -70,7 +70,7 @@ describe('poll-send-quota', () => {
     const idle = (await createTenant(t.db, plans, { name: 'Idle', plan: 'pro' })).tenant;
     const now = new Date();
     await applyCounterChunk(t.db, {
-      firstSequenceNumber: `poll-test-${now.getTime()}`,
+      batchId: `poll-test-${now.getTime()}`,
       expectedLastSeq: undefined,
       lastSeq: '1',
       updates: [
