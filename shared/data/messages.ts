@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type ClaimEventType, firstSeenAttribute, type MessageStatus, statusOf } from '../ingest/message-status';
+import { CLAIM_EVENT_TYPES, type ClaimEventType, firstSeenAttribute, type MessageStatus, statusOf } from '../ingest/message-status';
 import type { Deltas } from './counters';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
@@ -71,20 +71,6 @@ export interface MessageRecord {
 
 /** The timeline keeps the most recent entries only, so a much-opened message stays small. */
 export const TIMELINE_CAP = 20;
-
-const ALL_TYPES: readonly ClaimEventType[] = [
-  'Send',
-  'Reject',
-  'Bounce',
-  'Complaint',
-  'Delivery',
-  'Open',
-  'Click',
-  'Rendering Failure',
-  'DeliveryDelay',
-  'Subscription',
-  'SendFailed',
-];
 
 function timelineEntry(claim: Claim): TimelineEntry {
   const e: TimelineEntry = { type: claim.eventType, at: claim.at };
@@ -182,7 +168,7 @@ async function trimTimeline(db: Db, messageId: string, excess: number): Promise<
 
 export function messageRecordOf(item: Record<string, unknown>): MessageRecord {
   const firstSeen: Partial<Record<ClaimEventType, string>> = {};
-  for (const t of ALL_TYPES) {
+  for (const t of CLAIM_EVENT_TYPES) {
     const v = item[firstSeenAttribute(t)];
     if (typeof v === 'string') firstSeen[t] = v;
   }

@@ -3,10 +3,11 @@
  * arrived in, so it only moves forward: a Delivery processed after a Bounce or a Complaint
  * cannot overwrite them, and replaying any subset of events yields the same status.
  */
-import type { SesEventType } from './ses-events';
+import { SES_EVENT_TYPES, type SesEventType } from './ses-events';
 
 /** Every event type a claim can carry: SES's, plus the sender's permanent send failures. */
 export type ClaimEventType = SesEventType | 'SendFailed';
+export const CLAIM_EVENT_TYPES: readonly ClaimEventType[] = [...SES_EVENT_TYPES, 'SendFailed'];
 
 export const MESSAGE_STATUSES = ['complained', 'bounced', 'rejected', 'failed', 'delivered', 'delayed', 'sent', 'unknown'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
