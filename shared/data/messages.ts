@@ -140,16 +140,21 @@ export async function claimEvent(db: Db, claim: Claim, now: Date = new Date()): 
     }
     throw err;
   }
-  if (timelineLength > TIMELINE_CAP) await trimTimeline(db, claim.messageId, timelineLength - TIMELINE_CAP);
+  if (timelineLength > TIMELINE_CAP) await trimTimeline(db, claim.messageId, timelineLength);
   return 'claimed';
 }
 
 /**
  * Drops the oldest timeline entries. A separate write, needed only past TIMELINE_CAP events; it
- * leaves lastClaim untouched, so the aggregator ignores its stream record. If it is lost (crash),
- * the next claim trims again.
+ * leaves lastClaim untouched, so the aggregator ignores its stream record. It applies only while
+ * the timeline still has the length this claim saw: concurrent claims on one message each see a
+ * different length, and removing `observed - cap` entries under a looser condition (`> cap`) let
+ * two of them trim past the cap. Whichever claim saw the latest length trims to exactly the cap;
+ * the others find the length changed and leave it to that one. If it is lost (crash), the next
+ * claim trims again.
  */
-async function trimTimeline(db: Db, messageId: string, excess: number): Promise<void> {
+async function trimTimeline(db: Db, messageId: string, observedLength: number): Promise<void> {
+  const excess = observedLength - TIMELINE_CAP;
   const removes = Array.from({ length: excess }, (_, i) => `timeline[${i}]`).join(', ');
   try {
     await db.doc.send(
@@ -157,8 +162,8 @@ async function trimTimeline(db: Db, messageId: string, excess: number): Promise<
         TableName: db.tableName,
         Key: keys.message(messageId),
         UpdateExpression: `REMOVE ${removes}`,
-        ConditionExpression: 'size(timeline) > :cap',
-        ExpressionAttributeValues: { ':cap': TIMELINE_CAP },
+        ConditionExpression: 'size(timeline) = :observed',
+        ExpressionAttributeValues: { ':observed': observedLength },
       }),
     );
   } catch (err) {
