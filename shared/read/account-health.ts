@@ -7,26 +7,14 @@ import { type AccountSnapshot, getAccountSnapshot } from '../data/account';
 import type { Db } from '../data/db';
 import { NotFoundError } from '../errors';
 import { percentage } from './quota';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Account as AccountView } from '../../sdk/types';
+export type { AccountView };
 
 export const ACCOUNT_HEALTH = ['Healthy', 'Under review', 'Paused'] as const;
 export type AccountHealth = (typeof ACCOUNT_HEALTH)[number];
 export const STALE_AFTER_INTERVALS = 3;
-
-export interface AccountView {
-  max24HourSend: number;
-  maxSendRate: number;
-  sentLast24Hours: number;
-  remaining: number;
-  percentageUsed: number;
-  health: AccountHealth;
-  enforcementStatus: string;
-  sendingEnabled: boolean;
-  productionAccessEnabled: boolean;
-  polledAt: string;
-  stale: boolean;
-  lastPollError?: string;
-  lastPollFailedAt?: string;
-}
 
 export function healthOf(enforcementStatus: string): AccountHealth {
   switch (enforcementStatus) {

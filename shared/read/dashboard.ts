@@ -6,19 +6,13 @@ import type { EffectiveLimits, Tenant } from '../data/tenants';
 import { computeQuota, quotaFromDay, sumDays } from './quota';
 import { loadTenant, type ReadDeps } from './tenant-context';
 import { lastDays, minDay } from './time';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Last30Days as Totals, JobSummary as RecentJob, Dashboard } from '../../sdk/types';
+export type { Totals, RecentJob, Dashboard };
 
 export const RECENT_JOBS = 20;
 export const LAST_DAYS = 30;
-
-export interface Totals {
-  sent: number;
-  delivered: number;
-  bounced: number;
-  complained: number;
-  opened: number;
-  clicked: number;
-  failed: number;
-}
 
 export function totalsOf(days: ReadonlyMap<string, Counts>, fromDay: string, toDay: string): Totals {
   let failed = 0;
@@ -32,21 +26,6 @@ export function totalsOf(days: ReadonlyMap<string, Counts>, fromDay: string, toD
     clicked: sumDays(days, fromDay, toDay, 'clicked'),
     failed,
   };
-}
-
-export interface RecentJob {
-  id: string;
-  total_recipients: number;
-  status: string;
-  priority: string;
-  created_at: string;
-}
-
-export interface Dashboard {
-  quota: { used: number; allocated: number; remaining: number; resetDate: string };
-  templates: { used: number; active: number; allocated: number; remaining: number };
-  last30Days: Totals;
-  recentJobs: RecentJob[];
 }
 
 export function computeDashboard(

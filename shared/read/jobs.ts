@@ -3,36 +3,10 @@ import { type Counts, failedOf, readJobCounts, zeroCounts } from '../data/counte
 import type { Db } from '../data/db';
 import { getJob, type Job, listJobs } from '../data/jobs';
 import { NotFoundError } from '../errors';
-
-export interface JobCounts {
-  sent: number;
-  delivered: number;
-  bounced: number;
-  complained: number;
-  opened: number;
-  clicked: number;
-  failed: number;
-}
-
-export interface JobView {
-  id: string;
-  type: Job['type'];
-  status: Job['status'];
-  priority: Job['priority'];
-  total_recipients: number;
-  created_at: string;
-  updated_at: string;
-  templateId?: string;
-  /**
-   * Sender's progress: recipients SES accepted, recipients that failed permanently, and
-   * recipients whose send outcome is unknown (the sender crashed after calling SES; never resent,
-   * see docs/sending.md) — their SES events still count them in `counts` if SES accepted them.
-   */
-  progress: { accepted: number; failed: number; unconfirmed: number };
-  counts: JobCounts;
-  failureReasons?: Record<string, number>;
-  deferredReason?: string;
-}
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { JobCounts, Job as JobView } from '../../sdk/types';
+export type { JobCounts, JobView };
 
 export function jobCountsOf(c: Counts): JobCounts {
   return {

@@ -10,18 +10,10 @@ import type { EffectiveLimits } from '../data/tenants';
 import { billingPeriod, calendarMonth } from './billing-period';
 import { loadTenant, type ReadDeps } from './tenant-context';
 import { minDay } from './time';
-
-export interface Quota {
-  used: number;
-  allocated: number;
-  remaining: number;
-  dailyUsed: number;
-  dailyLimit: number;
-  monthlyUsed: number;
-  monthlyLimit: number;
-  percentageUsed: number;
-  resetDate: string;
-}
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Quota } from '../../sdk/types';
+export type { Quota };
 
 /** Sum of `metric` over the days in [fromDay, toDay]. */
 export function sumDays(days: ReadonlyMap<string, Counts>, fromDay: string, toDay: string, metric: keyof Counts): number {

@@ -13,6 +13,10 @@ import type { Db } from '../data/db';
 import { utcDay } from '../data/keys';
 import { rate } from './stats';
 import { lastDays } from './time';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Reputation } from '../../sdk/types';
+export type { Reputation };
 
 export const REPUTATION_STATUSES = ['Healthy', 'Under review', 'At risk'] as const;
 export type ReputationStatus = (typeof REPUTATION_STATUSES)[number];
@@ -23,14 +27,6 @@ export const THRESHOLDS = {
 } as const;
 export const REPRESENTATIVE_WINDOWS = [7, 30, 90] as const;
 export const REPRESENTATIVE_VOLUME = 1_000;
-
-export interface Reputation {
-  status: ReputationStatus;
-  bounceRate: { rate: number; status: ReputationStatus };
-  complaintRate: { rate: number; status: ReputationStatus };
-  representativeVolume: number;
-  period: { start: string; end: string; days: number };
-}
 
 export function statusOf(value: number, t: { review: number; risk: number }): ReputationStatus {
   if (value >= t.risk) return 'At risk';

@@ -7,32 +7,23 @@
 import { type Counts, readHours } from '../data/counters';
 import type { Db } from '../data/db';
 import { lastHours } from './time';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { StatsPoint, Stats, StatsRange } from '../../sdk/types';
+import { ValidationError } from '../errors';
+export type { StatsPoint, Stats };
 
 export const MAX_STATS_DAYS = 14;
-
-export interface StatsPoint {
-  hour: string;
-  sends: number;
-  deliveries: number;
-  rejects: number;
-  bounces: number;
-  complaints: number;
-  opens: number;
-  clicks: number;
-}
-
-export interface Stats {
-  range: string;
-  from: string;
-  to: string;
-  points: StatsPoint[];
-  totals: Omit<StatsPoint, 'hour'>;
-  rates: { rejectRate: number; bounceRate: number; complaintRate: number };
-}
 
 /** Ratio rounded to 6 decimals (so 0.1% = 0.001 survives), 0 when the denominator is 0. */
 export function rate(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 1e6) / 1e6 : 0;
+}
+
+/** `rangeDays` as the API names it; the route has validated it (1–14), this keeps the type honest. */
+function statsRange(days: number): StatsRange {
+  if (!Number.isInteger(days) || days < 1 || days > 14) throw new ValidationError('range', 'must be 1d to 14d');
+  return `${days}d` as StatsRange;
 }
 
 export function computeStats(hours: ReadonlyMap<string, Counts>, rangeDays: number, now: Date): Stats {
@@ -55,7 +46,7 @@ export function computeStats(hours: ReadonlyMap<string, Counts>, rangeDays: numb
   const first = points[0]?.hour ?? '';
   const lastHour = slots[slots.length - 1] ?? '';
   return {
-    range: `${rangeDays}d`,
+    range: statsRange(rangeDays),
     from: first,
     to: new Date(Date.parse(`${lastHour}:00:00.000Z`) + 3600_000).toISOString(),
     points,

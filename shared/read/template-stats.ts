@@ -5,13 +5,12 @@
 import { readTemplateUseCounts } from '../data/counters';
 import type { Db } from '../data/db';
 import { listAllTemplates, type Template } from '../data/templates';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { TemplateStats } from '../../sdk/types';
+export type { TemplateStats };
 
 export const MOST_USED = 10;
-
-export interface TemplateStats {
-  totalEmailsSentViaTemplates: number;
-  mostUsed: { id: string; name: string; use_count: number }[];
-}
 
 export function computeTemplateStats(useCounts: ReadonlyMap<string, number>, templates: readonly Template[]): TemplateStats {
   let total = 0;

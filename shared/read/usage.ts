@@ -5,28 +5,18 @@
 import { type Counts, failedOf, readDays } from '../data/counters';
 import { utcDay } from '../data/keys';
 import type { EffectiveLimits } from '../data/tenants';
-import type { Plan, PlanName } from '../plans';
+import type { Plan } from '../plans';
 import { billingPeriod } from './billing-period';
 import { sumDays } from './quota';
 import { loadTenant, type ReadDeps } from './tenant-context';
 import { addUtcDays, lastDays, minDay } from './time';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Usage } from '../../sdk/types';
+export type { Usage };
 
 export const USAGE_PERIODS = { '7d': 7, '30d': 30, '90d': 90 } as const;
 export type UsagePeriod = keyof typeof USAGE_PERIODS;
-
-export interface Usage {
-  plan: PlanName;
-  rate_limit: { requests_per_second: number; burst_limit: number };
-  usage: {
-    emails_sent: number;
-    emails_limit: number;
-    emails_delivered: number;
-    emails_bounced: number;
-    period_start: string;
-    period_end: string;
-  };
-  daily_stats: { today: number; peak: number; average: number; history: { date: string; count: number }[] };
-}
 
 export function computeUsage(plan: Plan, limits: EffectiveLimits, days: ReadonlyMap<string, Counts>, period: UsagePeriod, now: Date): Usage {
   const today = utcDay(now);

@@ -98,8 +98,8 @@ describe('quota, usage and dashboard from day counters', () => {
     const jobs = Array.from({ length: 25 }, (_, i) => ({
       id: `J${i}`,
       total_recipients: i + 1,
-      status: 'completed',
-      priority: 'normal',
+      status: 'completed' as const,
+      priority: 'normal' as const,
       created_at: '2026-03-01T00:00:00.000Z',
     }));
     const d = computeDashboard({ templatesUsed: 15, templatesActive: 14 }, limits, days, jobs, new Date());
