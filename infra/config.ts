@@ -5,17 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../shared/plans';
-
-const planOverride = z
-  .object({
-    requestsPerSecond: z.number().positive(),
-    burstLimit: z.number().int().positive(),
-    emailsLimit: z.number().int().nonnegative(),
-    templatesLimit: z.number().int().nonnegative(),
-  })
-  .partial()
-  .strict();
+import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName, planOverridesSchema } from '../shared/plans';
 
 const concurrency = z.number().int().min(2).max(1000);
 
@@ -60,7 +50,7 @@ export const stageSettingsSchema = z
       })
       .strict(),
     /** Plan overrides, passed to every function as PLANS_JSON (shared/plans.ts merges them). */
-    plans: z.partialRecord(z.enum(PLAN_NAMES), planOverride).default({}),
+    plans: planOverridesSchema.default({}),
     /** SES identities the sender may send as (names or `*`), scoping ses:SendEmail. */
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
     alarms: z

@@ -34,7 +34,8 @@ export interface DashboardTemplates {
   remaining: number;
 }
 
-export interface Last30Days {
+/** Per-recipient outcomes (PRODUCT.md's counting rules): the dashboard's 30 days and each job's counts. */
+export interface OutcomeCounts {
   sent: number;
   delivered: number;
   bounced: number;
@@ -43,6 +44,8 @@ export interface Last30Days {
   clicked: number;
   failed: number;
 }
+
+export type Last30Days = OutcomeCounts;
 
 export interface JobSummary {
   id: string;
@@ -215,15 +218,7 @@ export type BulkEmailResult = JobSummary;
 
 // --- jobs ------------------------------------------------------------------------------------
 
-export interface JobCounts {
-  sent: number;
-  delivered: number;
-  bounced: number;
-  complained: number;
-  opened: number;
-  clicked: number;
-  failed: number;
-}
+export type JobCounts = OutcomeCounts;
 
 export interface Job extends JobSummary {
   type: 'single' | 'bulk';

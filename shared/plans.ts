@@ -28,15 +28,20 @@ export const DEFAULT_PLANS: Record<PlanName, Plan> = {
   enterprise: { name: 'enterprise', requestsPerSecond: 1_000, burstLimit: 2_000, emailsLimit: 10_000_000, templatesLimit: 10_000 },
 };
 
-const planOverride = z
-  .object({
-    requestsPerSecond: z.number().positive(),
-    burstLimit: z.number().int().positive(),
-    emailsLimit: z.number().int().nonnegative(),
-    templatesLimit: z.number().int().nonnegative(),
-  })
-  .partial()
-  .strict();
+/** Per-plan overrides, for PLANS_JSON and for cdk.json's `stages.<name>.plans`: one schema for both. */
+export const planOverridesSchema = z.partialRecord(
+  z.enum(PLAN_NAMES),
+  z
+    .object({
+      requestsPerSecond: z.number().positive(),
+      burstLimit: z.number().int().positive(),
+      emailsLimit: z.number().int().nonnegative(),
+      templatesLimit: z.number().int().nonnegative(),
+    })
+    .partial()
+    .strict(),
+);
+type PlanOverride = NonNullable<z.infer<typeof planOverridesSchema>[PlanName]>;
 
 /** Plans for this stage: defaults merged with PLANS_JSON (`{ "pro": { "emailsLimit": 250000 } }`). */
 export function loadPlans(json: string | undefined = process.env.PLANS_JSON): Record<PlanName, Plan> {
@@ -47,10 +52,10 @@ export function loadPlans(json: string | undefined = process.env.PLANS_JSON): Re
   } catch {
     throw new ConfigurationError('PLANS_JSON is not valid JSON');
   }
-  const parsed = z.partialRecord(z.enum(PLAN_NAMES), planOverride).safeParse(raw);
+  const parsed = planOverridesSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigurationError(`PLANS_JSON: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const plans = { ...DEFAULT_PLANS };
-  for (const [name, override] of Object.entries(parsed.data) as [PlanName, z.infer<typeof planOverride>][]) {
+  for (const [name, override] of Object.entries(parsed.data) as [PlanName, PlanOverride][]) {
     plans[name] = { ...DEFAULT_PLANS[name], ...override };
   }
   return plans;
