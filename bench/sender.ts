@@ -14,7 +14,10 @@ import { putAccountSnapshot } from '../shared/data/account';
 import { createDb } from '../shared/data/db';
 import { getJob } from '../shared/data/jobs';
 import { createTableInput } from '../shared/data/table-definition';
+import { createTenant } from '../shared/data/tenants';
+import { loadPlans } from '../shared/plans';
 import { createBulkJob } from '../shared/sending/create-job';
+import { InMemoryUsagePlans } from '../shared/usage-plans/in-memory';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { runEventSourceMapping, startLocalSqs } from '../test/support/local-sqs';
 import type { BenchTable } from './table';
@@ -22,7 +25,6 @@ import type { BenchTable } from './table';
 const SECONDS = Number(process.env.BENCH_SENDER_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_SENDER_RATE ?? 50);
 const SENDERS = Number(process.env.BENCH_SENDER_CONCURRENCY ?? 4);
-const TENANT = '01BENCHTENANT0000000000000';
 
 export async function run(): Promise<BenchTable[]> {
   const ddb = await startDynamoDbLocal();
@@ -52,6 +54,8 @@ export async function run(): Promise<BenchTable[]> {
       SENDER_MAX_CONCURRENCY: process.env.SENDER_MAX_CONCURRENCY ?? '25',
       LOG_LEVEL: 'ERROR',
     });
+    const tenantId = (await createTenant(db, new InMemoryUsagePlans(), { name: 'Bench', plan: 'enterprise' })).tenant.id;
+    const jobDeps = { db, plans: loadPlans(), sqs: sqs.sqs, queues };
     await putAccountSnapshot(db, {
       Max24HourSend: 10_000_000,
       MaxSendRate: RATE,
@@ -71,7 +75,7 @@ export async function run(): Promise<BenchTable[]> {
     const invoke = (e: SQSEvent) => handler(e, context);
 
     // Warm-up (not measured): DynamoDB Local's JVM compiles its hot paths on the first requests.
-    const warm = await createBulkJob({ db, sqs: sqs.sqs, queues }, TENANT, {
+    const warm = await createBulkJob(jobDeps, tenantId, {
       from: 'bench@example.com',
       subject: 'Warm-up',
       text: 'warm-up',
@@ -82,13 +86,13 @@ export async function run(): Promise<BenchTable[]> {
       batchSize: 1,
       timeoutMs: 120_000,
       idleMs: 50,
-      until: async () => (await getJob(db, TENANT, warm.id))?.status === 'completed',
+      until: async () => (await getJob(db, tenantId, warm.id))?.status === 'completed',
     });
     await ses.reset();
 
     // 20% more recipients than the measured window can carry, so no sender ever runs dry.
     const total = Math.ceil(RATE * SECONDS * 1.2);
-    const job = await createBulkJob({ db, sqs: sqs.sqs, queues }, TENANT, {
+    const job = await createBulkJob(jobDeps, tenantId, {
       from: 'bench@example.com',
       subject: 'Hello {{name}}',
       text: 'Hi {{name}}, this is message {{n}}.',
@@ -126,11 +130,11 @@ export async function run(): Promise<BenchTable[]> {
       timeoutMs: 600_000,
       idleMs: 50,
       until: async () => {
-        const j = await getJob(db, TENANT, job.id);
+        const j = await getJob(db, tenantId, job.id);
         return j?.status === 'completed' || j?.status === 'failed';
       },
     });
-    const final = await getJob(db, TENANT, job.id);
+    const final = await getJob(db, tenantId, job.id);
     const perRecipient = new Map<string, number>();
     for (const m of await ses.sent()) for (const r of m.recipients) perRecipient.set(r, (perRecipient.get(r) ?? 0) + 1);
     const duplicates = [...perRecipient.values()].reduce((s, n) => s + (n - 1), 0);

@@ -20,6 +20,8 @@ export class MailmeterError extends Error {
 export class AuthenticationError extends MailmeterError {}
 export class ForbiddenError extends MailmeterError {}
 export class NotFoundError extends MailmeterError {}
+/** 409: an allocation is used up (templates, or a tenant's opt-in hard cap on sends), or a concurrent change. */
+export class ConflictError extends MailmeterError {}
 export class PayloadTooLargeError extends MailmeterError {}
 export class InternalError extends MailmeterError {}
 
@@ -86,6 +88,8 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
       return new ValidationError(message, status, typeof envelope?.field === 'string' ? envelope.field : '', type);
     case 'NotFoundError':
       return new NotFoundError(message, status, type);
+    case 'ConflictError':
+      return new ConflictError(message, status, type);
     case 'PayloadTooLargeError':
       return new PayloadTooLargeError(message, status, type);
     case 'RateLimitError':
@@ -107,6 +111,8 @@ function typeByStatus(status: number): string | undefined {
       return 'ForbiddenError';
     case 404:
       return 'NotFoundError';
+    case 409:
+      return 'ConflictError';
     case 413:
       return 'PayloadTooLargeError';
     case 429:

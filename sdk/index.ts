@@ -2,6 +2,7 @@
 export { Mailmeter, type MailmeterOptions, type RequestOptions } from './client';
 export {
   AuthenticationError,
+  ConflictError,
   ForbiddenError,
   InternalError,
   MailmeterError,

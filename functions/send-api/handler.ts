@@ -4,22 +4,25 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { baseConfigShape, readConfig } from '../../shared/config';
+import { readConfig } from '../../shared/config';
 import { createDb } from '../../shared/data/db';
 import type { Job } from '../../shared/data/jobs';
 import { httpHandler, parseBody, parseQuery, requireTenant } from '../../shared/http/http-handler';
 import { ok } from '../../shared/http/respond';
+import { readConfigShape } from '../../shared/read/deps';
+import { loadPlans } from '../../shared/plans';
 import { createBulkJob, createSingleEmailJob } from '../../shared/sending/create-job';
 import { bulkEmailSchema, singleEmailSchema } from '../../shared/sending/requests';
 
 const config = readConfig({
-  ...baseConfigShape,
+  ...readConfigShape,
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
   SEND_QUEUE_LOW_URL: z.string().url(),
 });
 const deps = {
   db: createDb(config.TABLE_NAME),
+  plans: loadPlans(config.PLANS_JSON),
   sqs: new SQSClient({}),
   queues: { high: config.SEND_QUEUE_HIGH_URL, normal: config.SEND_QUEUE_NORMAL_URL, low: config.SEND_QUEUE_LOW_URL },
 };

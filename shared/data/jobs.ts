@@ -11,6 +11,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
+import { releaseJobCap } from './send-cap';
 
 export const JOB_STATUSES = ['queued', 'processing', 'deferred', 'completed', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -41,6 +42,8 @@ export interface Job {
   unconfirmed?: number;
   /** The most recent permanent failure message, for the operator. */
   lastFailure?: string;
+  /** Hard-capped tenants only: the billing period (first day) the job's recipients were reserved in. */
+  capPeriod?: string;
 }
 
 /** What the sender needs to build each email; stored once per job. */
@@ -134,19 +137,20 @@ export async function listJobs(
   return { jobs, nextCursor: out.LastEvaluatedKey && last ? last.id : undefined };
 }
 
-async function conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0], db: Db): Promise<boolean> {
+/** The updated item (or {} without ReturnValues) when the condition held; undefined when it did not. */
+async function conditionalUpdate(input: ConstructorParameters<typeof UpdateCommand>[0], db: Db): Promise<Record<string, unknown> | undefined> {
   try {
-    await db.doc.send(new UpdateCommand(input));
-    return true;
+    const out = await db.doc.send(new UpdateCommand(input));
+    return out.Attributes ?? {};
   } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
+    if (err instanceof ConditionalCheckFailedException) return undefined;
     throw err;
   }
 }
 
 /** queued/deferred → processing; false when the job is already processing or finished. */
-export function markJobProcessing(db: Db, tenantId: string, jobId: string, now: Date): Promise<boolean> {
-  return conditionalUpdate(
+export async function markJobProcessing(db: Db, tenantId: string, jobId: string, now: Date): Promise<boolean> {
+  return !!await conditionalUpdate(
     {
       TableName: db.tableName,
       Key: keys.job(tenantId, jobId),
@@ -160,8 +164,8 @@ export function markJobProcessing(db: Db, tenantId: string, jobId: string, now: 
 }
 
 /** Held sends: the job shows `deferred` with the reason instead of sitting silently in `queued`. */
-export function markJobDeferred(db: Db, tenantId: string, jobId: string, reason: string, now: Date): Promise<boolean> {
-  return conditionalUpdate(
+export async function markJobDeferred(db: Db, tenantId: string, jobId: string, reason: string, now: Date): Promise<boolean> {
+  return !!await conditionalUpdate(
     {
       TableName: db.tableName,
       Key: keys.job(tenantId, jobId),
@@ -182,14 +186,15 @@ export function markJobDeferred(db: Db, tenantId: string, jobId: string, reason:
 
 /**
  * Once every unit is settled: `failed` when no recipient was accepted (or unconfirmed),
- * `completed` otherwise. Idempotent; any sender may call it after its batch.
+ * `completed` otherwise. Idempotent; any sender may call it after its batch. A hard-capped
+ * job then gives its failed recipients back to the period's cap (shared/data/send-cap.ts).
  */
 export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: string, now: Date): Promise<JobStatus | undefined> {
   const names = { '#s': 'status' };
   const values = { ':completed': 'completed', ':failed': 'failed', ':now': now.toISOString(), ':zero': 0 };
-  const base = { TableName: db.tableName, Key: keys.job(tenantId, jobId), ExpressionAttributeNames: names };
-  if (
-    await conditionalUpdate(
+  const base = { TableName: db.tableName, Key: keys.job(tenantId, jobId), ExpressionAttributeNames: names, ReturnValues: 'ALL_NEW' as const };
+  const finished =
+    (await conditionalUpdate(
       {
         ...base,
         UpdateExpression: 'SET #s = :failed, updated_at = :now REMOVE deferredReason',
@@ -197,12 +202,8 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
         ExpressionAttributeValues: values,
       },
       db,
-    )
-  ) {
-    return 'failed';
-  }
-  if (
-    await conditionalUpdate(
+    )) ??
+    (await conditionalUpdate(
       {
         ...base,
         UpdateExpression: 'SET #s = :completed, updated_at = :now REMOVE deferredReason',
@@ -210,11 +211,11 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
         ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':now': now.toISOString() },
       },
       db,
-    )
-  ) {
-    return 'completed';
-  }
-  return undefined;
+    ));
+  if (!finished) return undefined;
+  const job = fromItem(finished);
+  if (job.capPeriod) await releaseJobCap(db, { tenantId, jobId, periodStartDay: job.capPeriod, failed: Number(job.failed ?? 0) });
+  return job.status;
 }
 
 /** Units that never reached SES or a queue (enqueue failed): failed, settled, reason kept. */

@@ -17,6 +17,7 @@ export const ItemKind = {
   StreamCheckpoint: 'streamCheckpoint',
   SendRecord: 'sendRecord',
   Pacer: 'pacer',
+  SendCap: 'sendCap',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 
@@ -78,6 +79,8 @@ export const keys = {
   template: (tenantId: string, templateId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${templateId}` }),
   templatePrefix: 'TEMPLATE#',
   tenantPartition: (tenantId: string): string => `TENANT#${tenantId}`,
+  /** Opt-in hard cap: recipients admitted in the billing period starting on `periodStartDay`. */
+  sendCap: (tenantId: string, periodStartDay: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `CAP#${periodStartDay}` }),
 
   // --- the global SES account --------------------------------------------------------------
   accountSnapshot: (): Key => ({ pk: 'ACCOUNT', sk: 'SNAPSHOT' }),

@@ -5,12 +5,19 @@
  * SQS messages on the queue of the job's priority.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { readDays } from '../data/counters';
 import type { Db } from '../data/db';
-import { type Job, type JobContent, type Priority, putNewJob, settleUnsentUnits } from '../data/jobs';
+import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putNewJob, settleUnsentUnits } from '../data/jobs';
+import { utcDay } from '../data/keys';
+import { releaseReservation, reserveCap } from '../data/send-cap';
 import { getTemplate } from '../data/templates';
-import { InternalError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, InternalError, NotFoundError, ValidationError } from '../errors';
 import { ulid } from '../ids';
+import type { Plan, PlanName } from '../plans';
 import { logger } from '../powertools';
+import { billingPeriod } from '../read/billing-period';
+import { computeQuota, quotaFromDay } from '../read/quota';
+import { loadTenant } from '../read/tenant-context';
 import {
   type BulkEmailRequest,
   checkContentChoice,
@@ -31,6 +38,7 @@ export interface SendQueues {
 
 export interface CreateJobDeps {
   db: Db;
+  plans: Record<PlanName, Plan>;
   sqs: SQSClient;
   queues: SendQueues;
   now?: () => Date;
@@ -102,6 +110,7 @@ async function storeAndEnqueue(
   j: { tenantId: string; type: Job['type']; priority: Priority; templateId?: string; content: JobContent; units: WorkUnit[]; recipients: number },
 ): Promise<Job> {
   const now = (deps.now ?? (() => new Date()))();
+  const capPeriod = await admitUnderHardCap(deps, j.tenantId, j.recipients, now);
   const job: Job = {
     id: ulid(now.getTime()),
     tenantId: j.tenantId,
@@ -118,8 +127,15 @@ async function storeAndEnqueue(
     units: j.units.length,
     settled: 0,
     failureReasons: {},
+    ...(capPeriod ? { capPeriod } : {}),
   };
-  await putNewJob(deps.db, job, j.content);
+  try {
+    await putNewJob(deps.db, job, j.content);
+  } catch (err) {
+    // Nothing was stored, so nothing will send: give the reservation back.
+    if (capPeriod) await releaseReservation(deps.db, j.tenantId, capPeriod, j.recipients).catch(() => undefined);
+    throw err;
+  }
   const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);
   const notQueued = await enqueueWork(deps.sqs, deps.queues[j.priority], messages);
   if (notQueued.length) {
@@ -131,9 +147,43 @@ async function storeAndEnqueue(
       reason: 'EnqueueFailed',
       now,
     });
+    // When nothing reached a queue no sender will finish the job; finish it here.
+    await finalizeJobIfSettled(deps.db, j.tenantId, job.id, now);
     throw new InternalError(`could not queue ${units.length} of ${j.units.length} emails of job ${job.id}; they are marked failed`);
   }
   return job;
+}
+
+/**
+ * The opt-in hard cap: a tenant with `hardCap` may not be admitted more recipients in a billing
+ * period than its allocation. Reserved atomically (concurrent requests cannot overshoot
+ * together) on an item that starts from the period's `sent` counters; the counters are checked
+ * too, so sends made while the cap was switched off count once SES has accepted them. Returns
+ * the period id the job's reservation lives under, or undefined when the tenant has no hard
+ * cap. A refused request stores nothing and queues nothing.
+ */
+async function admitUnderHardCap(deps: CreateJobDeps, tenantId: string, recipients: number, now: Date): Promise<string | undefined> {
+  const { limits } = await loadTenant(deps, tenantId);
+  if (!limits.hardCap) return undefined;
+  const period = billingPeriod(now, limits.billingAnchorDay);
+  const quota = computeQuota(await readDays(deps.db, tenantId, quotaFromDay(now, limits), utcDay(now)), limits, now);
+  const refuse = (used: number) =>
+    new ConflictError(
+      `hard cap reached: this request has ${recipients} recipients and ${Math.max(0, limits.allocated - used)} of the ` +
+        `${limits.allocated} emails allocated to the billing period remain (it resets ${quota.resetDate})`,
+    );
+  if (quota.used + recipients > limits.allocated) throw refuse(quota.used);
+  const periodStartDay = utcDay(period.start);
+  const reservation = await reserveCap(deps.db, {
+    tenantId,
+    periodStartDay,
+    periodEnd: period.end,
+    recipients,
+    allocated: limits.allocated,
+    alreadySent: quota.used,
+  });
+  if (!reservation.admitted) throw refuse(Math.max(quota.used, reservation.reserved));
+  return periodStartDay;
 }
 
 /**

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import {
   AuthenticationError,
+  ConflictError,
   type Dashboard,
   ForbiddenError,
   InternalError,
@@ -39,7 +40,10 @@ afterAll(async () => {
 });
 
 let tenantCounter = 0;
-async function newTenant(plan: 'free' | 'starter' = 'starter', limits: { dailyLimit?: number; monthlyLimit?: number } = {}) {
+async function newTenant(
+  plan: 'free' | 'starter' = 'starter',
+  limits: { dailyLimit?: number; monthlyLimit?: number; allocated?: number; hardCap?: boolean } = {},
+) {
   tenantCounter += 1;
   return admin.admin.tenants.create({ name: `sdk-e2e-${Date.now()}-${tenantCounter}`, plan, ...limits });
 }
@@ -324,6 +328,29 @@ describe('typed errors from the real API', () => {
       .catch((e) => e);
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error.status).toBe(413);
+  });
+
+  it("ConflictError when a send does not fit in the billing period under the tenant's opt-in hard cap", async () => {
+    const tenant = await newTenant('starter', { allocated: 3 });
+    const client = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
+    const batch = (n: number) => ({
+      from: 'sender@example.com',
+      subject: 'Capped',
+      text: 'x',
+      recipients: Array.from({ length: n }, () => ({ to: SIM.success })),
+    });
+    // Without the cap a tenant may send past its allocation (seed 000: quotas are reported).
+    expect((await client.email.bulk(batch(4))).status).toBe('queued');
+    const updated = await admin.admin.tenants.update(tenant.id, { hardCap: true, allocated: 6 });
+    expect(updated.hardCap).toBe(true);
+    // 4 already admitted (counted as sent once SES accepts them) + 2 fits; 1 more does not.
+    await eventually('the first job to be counted as sent', () => client.dashboard.quota(), (q) => q.used === 4);
+    expect((await client.email.bulk(batch(2))).status).toBe('queued');
+    const error = await client.email.send({ from: 'sender@example.com', to: [SIM.success], subject: 's', text: 't' }).catch((e) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.status).toBe(409);
+    expect(error.message).toMatch(/hard cap reached: this request has 1 recipients and 0 of the 6 emails allocated/);
+    expect((await client.jobs.list()).jobs.map((j) => j.total_recipients)).toEqual([2, 4]);
   });
 
   it('NetworkError when nothing listens', async () => {

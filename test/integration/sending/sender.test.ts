@@ -10,8 +10,11 @@ import { putAccountSnapshot } from '../../../shared/data/account';
 import { getJob, type Job } from '../../../shared/data/jobs';
 import { getMessage } from '../../../shared/data/messages';
 import { getSendRecord } from '../../../shared/data/send-records';
+import { createTenant } from '../../../shared/data/tenants';
+import { loadPlans } from '../../../shared/plans';
 import { type CreateJobDeps, createBulkJob } from '../../../shared/sending/create-job';
 import { sendFailedMessageId } from '../../../shared/sending/report-failure';
+import { InMemoryUsagePlans } from '../../../shared/usage-plans/in-memory';
 import { LOCAL_REGION } from '../../support/dynamodb-local';
 import { type LocalSqs, runEventSourceMapping, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
@@ -22,7 +25,7 @@ let ses: RunningLocalSes;
 let queues: { high: string; normal: string; low: string };
 let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
 let clients: typeof import('../../../functions/send-email/handler').clients;
-const TENANT = '01TENANTSENDER0000000000AA';
+let TENANT: string;
 
 async function snapshot(over: Partial<Parameters<typeof putAccountSnapshot>[1]> = {}) {
   await putAccountSnapshot(t.db, {
@@ -38,6 +41,7 @@ async function snapshot(over: Partial<Parameters<typeof putAccountSnapshot>[1]> 
 }
 
 beforeAll(async () => {
+  TENANT = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'Sender', plan: 'enterprise' })).tenant.id;
   sqs = await startLocalSqs();
   const q = (name: string) => sqs.createQueue(name, { visibilityTimeout: 3, maxReceiveCount: 50 }).url;
   queues = { high: q('send-high'), normal: q('send-normal'), low: q('send-low') };
@@ -66,7 +70,7 @@ afterAll(async () => {
 });
 
 function deps(): CreateJobDeps {
-  return { db: t.db, sqs: sqs.sqs, queues };
+  return { db: t.db, plans: loadPlans(), sqs: sqs.sqs, queues };
 }
 
 function recipients(n: number, prefix: string) {

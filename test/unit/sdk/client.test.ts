@@ -9,6 +9,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AuthenticationError,
+  ConflictError,
   ForbiddenError,
   InternalError,
   Mailmeter,
@@ -121,6 +122,7 @@ describe('Mailmeter client: error mapping', () => {
     [failure(401, 'AuthenticationError', 'Missing or invalid API key'), AuthenticationError, 401],
     [failure(403, 'ForbiddenError', 'needs an admin key'), ForbiddenError, 403],
     [failure(404, 'NotFoundError', 'No job'), NotFoundError, 404],
+    [failure(409, 'ConflictError', 'hard cap reached'), ConflictError, 409],
     [failure(413, 'PayloadTooLargeError', 'too large'), PayloadTooLargeError, 413],
     [failure(500, 'InternalError', 'Internal error'), InternalError, 500],
   ];
