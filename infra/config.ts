@@ -4,7 +4,7 @@
  * half-configured stack.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName, planOverridesSchema } from '../shared/plans';
 
 const concurrency = z.number().int().min(2).max(1000);

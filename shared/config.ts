@@ -4,7 +4,7 @@
  * first invocation instead of misbehaving. Endpoints are never configured here: the AWS SDK
  * reads AWS_ENDPOINT_URL_<SERVICE> itself, which is all the local stack changes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './errors';
 
 export function readConfig<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> {

@@ -3,7 +3,7 @@
  * limit per billing period used for reporting. Defaults can be overridden per stage with the
  * PLANS_JSON variable (set by the CDK stack from cdk.json context).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './errors';
 
 export const PLAN_NAMES = ['free', 'starter', 'pro', 'growth', 'scale', 'enterprise'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../../shared/config';
 import { httpHandler, parseQuery, requireAdmin } from '../../shared/http/http-handler';
 import { ok } from '../../shared/http/respond';

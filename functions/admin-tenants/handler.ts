@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../../shared/config';
 import { createTenant, getTenant, issueKey, listTenantKeys, listTenants, revokeKey, updateTenant } from '../../shared/data/tenants';
 import { NotFoundError } from '../../shared/errors';

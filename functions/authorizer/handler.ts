@@ -7,7 +7,7 @@
  * Any failure to authenticate throws 'Unauthorized', which API Gateway turns into a 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bearerKey, hashApiKey } from '../../shared/auth/api-key';
 import { baseConfigShape, readConfig } from '../../shared/config';
 import { findKeyByHash } from '../../shared/data/api-keys';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler, parseQuery, parseWith, requireTenant } from '../../shared/http/http-handler';
 import { ok } from '../../shared/http/respond';
 import { readDepsFromEnv } from '../../shared/read/deps';

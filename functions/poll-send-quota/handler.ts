@@ -4,7 +4,7 @@
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseConfigShape, readConfig } from '../../shared/config';
 import { createDb } from '../../shared/data/db';
 import { metrics } from '../../shared/powertools';

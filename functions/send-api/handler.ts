@@ -3,7 +3,7 @@
  * answer 202. All rules live in shared/sending; this adapter only parses and maps.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../../shared/config';
 import { createDb } from '../../shared/data/db';
 import type { Job } from '../../shared/data/jobs';

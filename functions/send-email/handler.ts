@@ -7,7 +7,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseConfigShape, readConfig } from '../../shared/config';
 import { getAccountSnapshot } from '../../shared/data/account';
 import { createDb } from '../../shared/data/db';

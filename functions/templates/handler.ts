@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, TEMPLATE_STATUSES, updateTemplate } from '../../shared/data/templates';
 import { NotFoundError, PayloadTooLargeError } from '../../shared/errors';
 import { httpHandler, parseBody, parseQuery, parseWith, requireTenant } from '../../shared/http/http-handler';

@@ -4,7 +4,7 @@
  * identity and the message record need are validated; everything else SES adds passes through
  * unchecked, so a new optional SES field never breaks ingestion.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 timestamp');
 const address = z.string().min(1);

@@ -1,5 +1,5 @@
 /** Cold-start wiring shared by the read handlers: configuration, one DynamoDB client, plans. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseConfigShape, readConfig } from '../config';
 import { createDb, type Db } from '../data/db';
 import { loadPlans, type Plan, type PlanName } from '../plans';

@@ -1,5 +1,5 @@
 /** zod schemas shared by the read and admin routes' query strings and path parameters. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every id this API hands out is a ULID (26 Crockford base32 characters). */
 export const idSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API');

@@ -4,7 +4,7 @@
  * alone: content or a template (not both), at most 50 recipients per email, sizes, and that
  * every `{{placeholder}}` has a value for every recipient.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIORITIES } from '../data/jobs';
 import { PayloadTooLargeError, ValidationError } from '../errors';
 import { isAddress, isMailbox, RESERVED_TAGS, TAG_PATTERN } from './addresses';

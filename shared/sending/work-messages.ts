@@ -5,7 +5,7 @@
  * single email's whole destination) and has a stable index, which keys its send record.
  * Chunks hold at most 50 units and 24 KB, so ten messages fit one SendMessageBatch (256 KB).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIORITIES } from '../data/jobs';
 
 export const MAX_UNITS_PER_MESSAGE = 50;

@@ -1,6 +1,6 @@
 /** Picks the UsagePlans implementation from configuration (USAGE_PLAN_MODE). */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../errors';
 import { PLAN_NAMES } from '../plans';
 import { ApiGatewayUsagePlans } from './api-gateway';
