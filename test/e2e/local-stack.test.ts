@@ -164,6 +164,14 @@ describe('npm start (the local stack)', () => {
         description: `tenant ${who}'s counters to reach ${JSON.stringify(expected)}`,
       });
     }
+    // The sender finishes a job apart from the events; wait for both, so no read below races it.
+    for (const id of [single.data.id, bulk.data.id]) {
+      await waitFor(async () => (await getData(stack, a.apiKey, `/v1/jobs/${String(id)}`)).status === 'completed' || undefined, {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        description: `job ${String(id)} to complete`,
+      });
+    }
     // Exactly, not at least: nothing more arrives later.
     await new Promise((r) => setTimeout(r, 2_000));
 

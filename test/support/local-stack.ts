@@ -108,8 +108,16 @@ export async function spawnNpmStart(opts: { dataDir: string; args?: string[]; po
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // Output may still arrive after 'exit' (node documents that stdio can stay open); wait for both
+  // streams to end, at most 5 s (a surviving grandchild could hold a pipe open).
+  const streamEnded = (stream: NodeJS.ReadableStream | null) =>
+    new Promise<void>((resolve) => (stream ? stream.once('end', () => resolve()) : resolve()));
+  const outputEnded = Promise.all([streamEnded(child.stdout), streamEnded(child.stderr)]);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      const capped = new Promise((r) => setTimeout(r, 5_000).unref());
+      void Promise.race([outputEnded, capped]).then(() => resolve({ code, signal }));
+    }),
   );
   let hasExited = false;
   void exited.then(() => (hasExited = true));

@@ -55,7 +55,9 @@ beforeAll(async () => {
     SEND_QUEUE_LOW_URL: queues.low,
     SENDER_MAX_CONCURRENCY: '8',
     SENDER_HOLD_DELAY_SECONDS: '1',
-    SENDER_CLAIM_LEASE_SECONDS: '6',
+    // Well past the 4 s invocation timeout below, so an abandoned attempt's other units settle
+    // inside their lease even on a loaded machine.
+    SENDER_CLAIM_LEASE_SECONDS: '10',
     SENDER_ACCOUNT_CACHE_SECONDS: '0',
     LOG_LEVEL: 'SILENT',
   });
@@ -283,9 +285,14 @@ describe('send-email handler', () => {
     });
     const urgentSent = ses.sent.find((m) => m.tags.job === urgent.id);
     expect(urgentSent).toBeDefined();
-    const bulkSentBefore = ses.sent.filter((m) => m.tags.job === bulkJob.id && m.at.getTime() <= (urgentSent?.at.getTime() ?? 0)).length;
+    const urgentAt = urgentSent?.at.getTime() ?? Number.POSITIVE_INFINITY;
+    const bulkSentBefore = ses.sent.filter((m) => m.tags.job === bulkJob.id && m.at.getTime() <= urgentAt).length;
     expect(bulkSentBefore).toBeLessThan(150);
-    expect((urgentSent?.at.getTime() ?? Number.POSITIVE_INFINITY) - queuedAt).toBeLessThan(3_000);
+    // Measured in the bulk's own sends rather than milliseconds, so a slow machine (which slows
+    // both) does not matter: the urgent email waits at most ~3 s of bulk sending (the pacer's
+    // reserve hands high priority a ticket every second), not for the ~120 bulk emails still queued.
+    const bulkSentWhileUrgentWaited = ses.sent.filter((m) => m.tags.job === bulkJob.id && m.at.getTime() >= queuedAt && m.at.getTime() <= urgentAt).length;
+    expect(bulkSentWhileUrgentWaited).toBeLessThan(60);
     await lowSenders;
     expect(await done()).toBe(true);
     expect(sentTo(bulkJob.id).size).toBe(150);
