@@ -32,7 +32,13 @@ export const LOCAL_REGION = 'us-east-1';
 
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<RunningDynamoDb> {
   const port = options.port ?? (await freePort());
-  const child: ChildProcess = dynamoDbLocal.spawn({ port, path: options.dbPath ?? null, stdio: 'pipe' });
+  // Its own process group: a Ctrl-C in a terminal signals the whole foreground group, and the
+  // engine must outlive the parts that still use it until the owner stops it, last.
+  const child: ChildProcess = dynamoDbLocal.spawn({ port, path: options.dbPath ?? null, stdio: 'pipe', detached: true });
+  // Detached, it would outlive an owner that exits without stopping it; make sure it does not.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let exited = false;
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

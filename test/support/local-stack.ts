@@ -124,10 +124,20 @@ export async function spawnNpmStart(opts: { dataDir: string; args?: string[]; po
 
   const stop = async (signal: NodeJS.Signals = 'SIGINT') => {
     if (!hasExited && child.pid) {
+      // A kill cannot be handled, so the stack cannot stop the parts it runs in their own
+      // process group (DynamoDB Local): kill every descendant too.
+      const others = signal === 'SIGKILL' ? descendantPids(child.pid) : [];
       try {
         process.kill(-child.pid, signal);
       } catch {
         // already gone
+      }
+      for (const pid of others) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     }
     const timer = setTimeout(() => {
