@@ -404,6 +404,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         credentials: LOCAL_CREDENTIALS,
         tableName: LOCAL_TABLE_NAME,
         handler: (event) => aggregator.invoke(event) as ReturnType<StreamHandler>,
+        // Persisted data, persisted position: a restart resumes where the last run stopped.
+        positionFile: dbPath ? join(dataDir, 'stream-position.json') : undefined,
         onError: (err, attempt) => log(`[aggregate-counters] attempt ${attempt} failed: ${(err as Error).message}`),
       });
       streamPoller.start();

@@ -4,8 +4,15 @@
  * mapping's filter (message items), hands them to the handler as the DynamoDBStreamEvent Lambda
  * would deliver, and retries like Lambda: a thrown error retries the same batch from the same
  * first record; batchItemFailures resume from the lowest reported sequence number.
+ *
+ * Like an event source mapping, it remembers how far it got: with `positionFile` the last
+ * sequence number it completed per shard is written after every successful batch, and a restart
+ * resumes after it. Without that, a restart would re-read the stream from its start in batches
+ * cut differently from the first run's, and the aggregator's per-batch checkpoints (which make a
+ * retry of the same batch safe) could not recognise records counted under another batch.
  */
 
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -31,6 +38,8 @@ export interface StreamPollerOptions {
   intervalMs?: number;
   /** Attempts per batch before giving up (Lambda retries until the record expires; tests need an end). */
   maxAttempts?: number;
+  /** Where to keep the position across restarts (a JSON file); none: start at TRIM_HORIZON. */
+  positionFile?: string;
   /** The mapping's filter; defaults to the production one: NewImage.kind = message. */
   filter?: (record: DynamoDBRecord) => boolean;
   onError?: (err: unknown, attempt: number) => void;
@@ -81,6 +90,23 @@ export function toLambdaRecord(r: StreamRecordSdk, streamArn: string, region: st
   };
 }
 
+interface Position {
+  streamArn?: string;
+  /** Per shard: the last sequence number the handler completed. */
+  shards: Record<string, string>;
+}
+
+function loadPosition(file: string | undefined): Position {
+  if (!file || !existsSync(file)) return { shards: {} };
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Position>;
+    return { streamArn: parsed.streamArn, shards: { ...parsed.shards } };
+  } catch {
+    // Unreadable (a torn write cannot happen: it is replaced by rename): start over, as Lambda would with a new mapping.
+    return { shards: {} };
+  }
+}
+
 export function createStreamPoller(opts: StreamPollerOptions) {
   const batchSize = opts.batchSize ?? 100;
   const maxAttempts = opts.maxAttempts ?? 10;
@@ -94,6 +120,20 @@ export function createStreamPoller(opts: StreamPollerOptions) {
   let loop: Promise<void> | undefined;
   let busy: Promise<number> | undefined;
   const stats = { invocations: 0, retries: 0, records: 0 };
+  const position = loadPosition(opts.positionFile);
+
+  /** Records that the shard is done up to `sequenceNumber` (the handler succeeded on it). */
+  function advance(s: ShardState, sequenceNumber: string | undefined): void {
+    if (!opts.positionFile || !sequenceNumber || !streamArn) return;
+    if (position.streamArn !== streamArn) {
+      position.streamArn = streamArn;
+      position.shards = {};
+    }
+    position.shards[s.shardId] = sequenceNumber;
+    const tmp = `${opts.positionFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(position));
+    renameSync(tmp, opts.positionFile);
+  }
 
   async function arn(): Promise<string> {
     if (streamArn) return streamArn;
@@ -129,7 +169,19 @@ export function createStreamPoller(opts: StreamPollerOptions) {
     if (s.closed) return;
     const StreamArn = await arn();
     if (!s.iterator) {
-      const it = await streams.send(new GetShardIteratorCommand({ StreamArn, ShardId: s.shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      // Resume after the saved position of this very stream (a recreated table has a new ARN).
+      const after = position.streamArn === StreamArn ? position.shards[s.shardId] : undefined;
+      const it = await streams
+        .send(
+          after
+            ? new GetShardIteratorCommand({ StreamArn, ShardId: s.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after })
+            : new GetShardIteratorCommand({ StreamArn, ShardId: s.shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+        .catch((err: Error) => {
+          // The position was trimmed away (older than the stream's 24 h): read what is left.
+          if (!after || err.name !== 'TrimmedDataAccessException') throw err;
+          return streams.send(new GetShardIteratorCommand({ StreamArn, ShardId: s.shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+        });
       s.iterator = it.ShardIterator;
     }
     // Keep reading until the batch is full or the shard has nothing more right now.
@@ -168,6 +220,7 @@ export function createStreamPoller(opts: StreamPollerOptions) {
       if (failed.length === 0) {
         s.buffer.splice(0, current.length);
         stats.records += current.length;
+        advance(s, current[current.length - 1]?.dynamodb?.SequenceNumber);
         return batch.length;
       }
       // Lambda checkpoints just before the lowest failed sequence number and retries from it.
@@ -176,6 +229,7 @@ export function createStreamPoller(opts: StreamPollerOptions) {
       if (at < 0) throw new Error(`handler reported unknown sequence number ${lowest}`);
       s.buffer.splice(0, at);
       stats.records += at;
+      if (at > 0) advance(s, current[at - 1]?.dynamodb?.SequenceNumber);
       opts.onError?.(new Error(`batch item failure at ${lowest}`), attempt);
       if (attempt >= maxAttempts) throw new Error(`batch still failing at ${lowest} after ${attempt} attempts`);
     }
