@@ -1,10 +1,10 @@
 /**
- * POST /v1/emails and POST /v1/emails/bulk through the real send-api handler (API Gateway
- * proxy events as the authorizer leaves them), DynamoDB Local and a local SQS: validation,
+ * POST /v1/emails and POST /v1/emails/bulk through the real authorizer and send-api handler
+ * (test/integration/api/support.ts, responses checked against the OpenAPI document), DynamoDB
+ * Local and a local SQS: validation,
  * templates, the stored job and what lands on which priority queue.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJob, getJobForSending } from '../../../shared/data/jobs';
 import { createTemplate } from '../../../shared/data/templates';
@@ -13,15 +13,17 @@ import { workMessageSchema } from '../../../shared/sending/work-messages';
 import { InMemoryUsagePlans } from '../../../shared/usage-plans/in-memory';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { call, type Reply, useApiEnv } from '../api/support';
 
 const t = useTestTable();
 let sqs: LocalSqs;
 let queues: { high: string; normal: string; low: string };
-let handler: (e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 let tenantId: string;
+let tenantKey: string;
 let otherTenantId: string;
 
 beforeAll(async () => {
+  useApiEnv();
   sqs = await startLocalSqs();
   queues = { high: sqs.createQueue('api-high').url, normal: sqs.createQueue('api-normal').url, low: sqs.createQueue('api-low').url };
   Object.assign(process.env, {
@@ -31,32 +33,19 @@ beforeAll(async () => {
     SEND_QUEUE_LOW_URL: queues.low,
   });
   const plans = new InMemoryUsagePlans();
-  tenantId = (await createTenant(t.db, plans, { name: 'Acme', plan: 'pro' })).tenant.id;
+  const acme = await createTenant(t.db, plans, { name: 'Acme', plan: 'pro' });
+  tenantId = acme.tenant.id;
+  tenantKey = acme.apiKey;
   otherTenantId = (await createTenant(t.db, plans, { name: 'Other', plan: 'pro' })).tenant.id;
-  handler = (await import('../../../functions/send-api/handler')).handler as unknown as typeof handler;
 });
 afterAll(async () => {
   await sqs?.stop();
 });
 
-function post(path: string, body: unknown, tenant = tenantId): Promise<APIGatewayProxyResult> {
-  return handler({
-    httpMethod: 'POST',
-    resource: path,
-    path,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    isBase64Encoded: false,
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { authorizer: { scope: 'tenant', tenantId: tenant, keyId: 'K1' } } as unknown as APIGatewayProxyEvent['requestContext'],
-  });
+/** A body that is a string is sent as it is (malformed JSON); anything else as JSON. */
+function post(resource: '/v1/emails' | '/v1/emails/bulk', body: unknown): Promise<Reply> {
+  return call({ method: 'POST', resource, key: tenantKey, ...(typeof body === 'string' ? { rawBody: body } : { body }) });
 }
-
-const bodyOf = (r: APIGatewayProxyResult) => JSON.parse(r.body) as { success: boolean; data?: Record<string, unknown>; error?: { type: string; field?: string; message: string } };
 
 async function drain(queueUrl: string) {
   const bodies: unknown[] = [];
@@ -79,8 +68,8 @@ describe('POST /v1/emails', () => {
       tags: { campaign: 'spring' },
       priority: 'high',
     });
-    expect(res.statusCode).toBe(202);
-    const data = bodyOf(res).data as { id: string; status: string; priority: string; total_recipients: number };
+    expect(res.status).toBe(202);
+    const data = res.body.data as { id: string; status: string; priority: string; total_recipients: number };
     expect(data).toMatchObject({ status: 'queued', priority: 'high', total_recipients: 3 });
     const job = await getJobForSending(t.db, tenantId, data.id);
     expect(job?.job).toMatchObject({ type: 'single', units: 1, settled: 0, accepted: 0, status: 'queued' });
@@ -102,10 +91,10 @@ describe('POST /v1/emails', () => {
     ];
     for (const [body, field] of cases) {
       const res = await post('/v1/emails', body);
-      expect(res.statusCode).toBe(400);
-      expect(bodyOf(res).error).toMatchObject({ type: 'ValidationError', field });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'ValidationError', field });
     }
-    expect((await post('/v1/emails', '{nope')).statusCode).toBe(400);
+    expect((await post('/v1/emails', '{nope')).status).toBe(400);
   });
 });
 
@@ -114,8 +103,8 @@ describe('POST /v1/emails/bulk', () => {
     const template = await createTemplate(t.db, tenantId, { name: 'welcome', subject: 'Welcome {{name}}', html: '<p>{{name}}, code {{code}}</p>' }, { templatesLimit: 10 });
     const recipients = Array.from({ length: 120 }, (_, i) => ({ to: `r${i}@example.com`, variables: { name: `R${i}`, code: i } }));
     const res = await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: template.id, recipients });
-    expect(res.statusCode).toBe(202);
-    const data = bodyOf(res).data as Record<string, unknown>;
+    expect(res.status).toBe(202);
+    const data = res.body.data as Record<string, unknown>;
     expect(Object.keys(data).sort()).toEqual(['created_at', 'id', 'priority', 'status', 'total_recipients']);
     expect(data).toMatchObject({ total_recipients: 120, status: 'queued', priority: 'normal' });
     const job = await getJob(t.db, tenantId, String(data.id));
@@ -132,10 +121,10 @@ describe('POST /v1/emails/bulk', () => {
     const foreign = await createTemplate(t.db, otherTenantId, { name: 'theirs', subject: 'T', text: 'x' }, { templatesLimit: 10 });
     const recipients = [{ to: 'a@example.com' }];
     const r1 = await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: inactive.id, recipients });
-    expect(r1.statusCode).toBe(400);
-    expect(bodyOf(r1).error).toMatchObject({ type: 'ValidationError', field: 'templateId' });
-    expect((await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: 'NOPE', recipients })).statusCode).toBe(404);
-    expect((await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: foreign.id, recipients })).statusCode).toBe(404);
+    expect(r1.status).toBe(400);
+    expect(r1.body.error).toMatchObject({ type: 'ValidationError', field: 'templateId' });
+    expect((await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: 'NOPE', recipients })).status).toBe(404);
+    expect((await post('/v1/emails/bulk', { from: 'hello@acme.com', templateId: foreign.id, recipients })).status).toBe(404);
   });
 
   it('names the recipient and variable a template needs but the request lacks', async () => {
@@ -148,13 +137,13 @@ describe('POST /v1/emails/bulk', () => {
         { to: 'b@example.com', variables: { name: 'B' } },
       ],
     });
-    expect(res.statusCode).toBe(400);
-    expect(bodyOf(res).error).toMatchObject({ field: 'recipients.1.variables.code' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ field: 'recipients.1.variables.code' });
   });
 
   it('queues low priority on the low queue', async () => {
     const res = await post('/v1/emails/bulk', { from: 'hello@acme.com', subject: 'S', text: 'T', recipients: [{ to: 'a@example.com' }], priority: 'low' });
-    expect(res.statusCode).toBe(202);
+    expect(res.status).toBe(202);
     expect(await drain(queues.low)).toHaveLength(1);
   });
 });
