@@ -65,17 +65,20 @@ export async function readReserved(db: Db, tenantId: string, periodStartDay: str
   return Number(out.Item?.reserved ?? 0);
 }
 
+/** The update that gives `recipients` back to the period's cap (never creating the item). */
+function giveBack(tableName: string, tenantId: string, periodStartDay: string, recipients: number) {
+  return {
+    TableName: tableName,
+    Key: keys.sendCap(tenantId, periodStartDay),
+    UpdateExpression: 'ADD reserved :minus',
+    ConditionExpression: 'attribute_exists(reserved)',
+    ExpressionAttributeValues: { ':minus': -recipients },
+  };
+}
+
 /** Gives back a reservation whose job was never stored (best effort; a miss only errs on the safe side). */
 export async function releaseReservation(db: Db, tenantId: string, periodStartDay: string, recipients: number): Promise<void> {
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.tableName,
-      Key: keys.sendCap(tenantId, periodStartDay),
-      UpdateExpression: 'ADD reserved :minus',
-      ConditionExpression: 'attribute_exists(reserved)',
-      ExpressionAttributeValues: { ':minus': -recipients },
-    }),
-  );
+  await db.doc.send(new UpdateCommand(giveBack(db.tableName, tenantId, periodStartDay, recipients)));
 }
 
 /**
@@ -101,15 +104,7 @@ export async function releaseJobCap(
               ExpressionAttributeValues: { ':true': true, ':period': job.periodStartDay },
             },
           },
-          {
-            Update: {
-              TableName: db.tableName,
-              Key: keys.sendCap(job.tenantId, job.periodStartDay),
-              UpdateExpression: 'ADD reserved :minus',
-              ConditionExpression: 'attribute_exists(reserved)',
-              ExpressionAttributeValues: { ':minus': -job.failed },
-            },
-          },
+          { Update: giveBack(db.tableName, job.tenantId, job.periodStartDay, job.failed) },
         ],
       }),
     );
