@@ -23,6 +23,7 @@ import {
   RateLimitError,
   ValidationError,
 } from '../../sdk';
+import { eventually } from '../support/local-stack';
 
 let stack: LocalStack;
 let dataDir: string;
@@ -46,18 +47,6 @@ async function newTenant(
 ) {
   tenantCounter += 1;
   return admin.admin.tenants.create({ name: `sdk-e2e-${Date.now()}-${tenantCounter}`, plan, ...limits });
-}
-
-/** Polls until `check` returns a value (the sender and ingester work asynchronously). */
-async function eventually<T>(what: string, load: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await load();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
 }
 
 const SIM = {

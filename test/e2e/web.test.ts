@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { Mailmeter, type StatsRange } from '../../sdk';
 import { formatCount, formatDecimal, formatPercent, percentOf } from '../../web/src/format';
+import { eventually } from '../support/local-stack';
 
 const OUTPUT_DIR = join(process.cwd(), 'test-output');
 const CHROMIUM_ARGS = [
@@ -78,17 +79,6 @@ afterAll(async () => {
   await stack?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, load: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await load();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-}
 
 interface Opened {
   context: BrowserContext;

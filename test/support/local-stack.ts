@@ -79,6 +79,21 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
   }
 }
 
+/**
+ * Loads until `check` accepts the value and returns it; on timeout the error shows the last value
+ * loaded. Unlike waitFor, an error thrown by `load` fails at once (it is not retried).
+ */
+export async function eventually<T>(what: string, load: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await load();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
 export interface SpawnedStack {
   child: ChildProcess;
   info: StackInfo;
