@@ -222,9 +222,9 @@ async function runNaive(endpoint: string, w: Workload): Promise<ModeResult & { s
   admin.destroy();
   const meter = newMeter();
   const { db, client } = meteredDb(endpoint, tableName, meter);
-  const { parseSesNotification } = await import('../shared/ingest/ses-events');
-  const { claimOf } = await import('../shared/ingest/claims');
-  const { counterUpdatesOf } = await import('../shared/ingest/aggregate');
+  const { parseSesNotification } = await import('../shared/rules/ses-events');
+  const { claimOf } = await import('../shared/use-cases/ingest/claims');
+  const { counterUpdatesOf } = await import('../shared/use-cases/ingest/aggregate');
   const { counterUpdateItem } = await import('../shared/data/counter-writes');
   const events = w.events.slice(0, NAIVE_EVENTS);
   const t0 = Date.now();

@@ -71,9 +71,9 @@ async function seed(db: Db, volume: number, now: Date) {
   const { createTemplate } = await import('../shared/data/templates');
   const { putNewJob } = await import('../shared/data/jobs');
   const { claimEvent } = await import('../shared/data/messages');
-  const { eventIdOf } = await import('../shared/ingest/claims');
-  const { InMemoryUsagePlans } = await import('../shared/usage-plans');
-  const { ulid } = await import('../shared/ids');
+  const { eventIdOf } = await import('../shared/use-cases/ingest/claims');
+  const { InMemoryUsagePlans } = await import('../shared/platform/usage-plans');
+  const { ulid } = await import('../shared/rules/ids');
 
   const { tenant } = await createTenant(db, new InMemoryUsagePlans(), { name: `bench-${volume}`, plan: 'scale' });
   const templateIds: string[] = [];

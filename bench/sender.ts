@@ -15,9 +15,9 @@ import { createDb } from '../shared/data/db';
 import { getJob } from '../shared/data/jobs';
 import { createTableInput } from '../shared/data/table-definition';
 import { createTenant } from '../shared/data/tenants';
-import { loadPlans } from '../shared/plans';
-import { createBulkJob } from '../shared/sending/create-job';
-import { InMemoryUsagePlans } from '../shared/usage-plans/in-memory';
+import { loadPlans } from '../shared/rules/plans';
+import { createBulkJob } from '../shared/use-cases/sending/create-job';
+import { InMemoryUsagePlans } from '../shared/platform/usage-plans/in-memory';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { runEventSourceMapping, startLocalSqs } from '../test/support/local-sqs';
 import type { BenchTable } from './table';
@@ -65,7 +65,7 @@ export async function run(): Promise<BenchTable[]> {
       ProductionAccessEnabled: true,
       polledAt: new Date().toISOString(),
     });
-    const { logger } = await import('../shared/powertools');
+    const { logger } = await import('../shared/platform/powertools');
     logger.setLogLevel('ERROR');
     const { handler } = (await import('../functions/send-email/handler')) as unknown as {
       handler: (e: SQSEvent, c?: unknown) => Promise<SQSBatchResponse>;

@@ -5,7 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName, planOverridesSchema } from '../shared/plans';
+import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName, planOverridesSchema } from '../shared/rules/plans';
 
 const concurrency = z.number().int().min(2).max(1000);
 
@@ -49,7 +49,7 @@ export const stageSettingsSchema = z
         batchingWindowSeconds: z.number().int().min(0).max(300),
       })
       .strict(),
-    /** Plan overrides, passed to every function as PLANS_JSON (shared/plans.ts merges them). */
+    /** Plan overrides, passed to every function as PLANS_JSON (shared/rules/plans.ts merges them). */
     plans: planOverridesSchema.default({}),
     /** SES identities the sender may send as (names or `*`), scoping ses:SendEmail. */
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
@@ -124,7 +124,7 @@ export function plansJson(stage: Pick<StageSettings, 'plans'>): string {
   );
 }
 
-/** The stage's effective plans, parsed by the same code the functions run (shared/plans.ts). */
+/** The stage's effective plans, parsed by the same code the functions run (shared/rules/plans.ts). */
 export function stagePlans(stage: Pick<StageSettings, 'plans'>): Record<PlanName, Plan> {
   return loadPlans(plansJson(stage));
 }

@@ -5,11 +5,11 @@
  * otherwise new ones are issued. Usage-plan membership lives in memory (API Gateway holds it on
  * AWS), so every tenant already in the table is re-adopted onto its plan at each start.
  */
-import { hashApiKey } from '../shared/auth/api-key';
+import { hashApiKey } from '../shared/rules/api-key';
 import { findKeyByHash } from '../shared/data/api-keys';
 import type { Db } from '../shared/data/db';
 import { createAdminKey, createTenant, getTenant, issueKey, listTenants } from '../shared/data/tenants';
-import type { InMemoryUsagePlans } from '../shared/usage-plans';
+import type { InMemoryUsagePlans } from '../shared/platform/usage-plans';
 import type { StackInfo } from './stack-info';
 
 export const DEMO_TENANT_NAME = 'Demo tenant';

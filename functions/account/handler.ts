@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { readConfig } from '../../shared/config';
-import { httpHandler, parseQuery, requireAdmin } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { getAccount } from '../../shared/read/account-health';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { noQuery } from '../../shared/read/params';
+import { readConfig } from '../../shared/platform/config';
+import { httpHandler, parseQuery, requireAdmin } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { getAccount } from '../../shared/use-cases/read/account-health';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { noQuery } from '../../shared/use-cases/read/params';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

@@ -1,9 +1,9 @@
-import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { getDashboard } from '../../shared/read/dashboard';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { noQuery } from '../../shared/read/params';
-import { getQuota } from '../../shared/read/quota';
+import { httpHandler, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { getDashboard } from '../../shared/use-cases/read/dashboard';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { noQuery } from '../../shared/use-cases/read/params';
+import { getQuota } from '../../shared/use-cases/read/quota';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

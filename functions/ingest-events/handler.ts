@@ -1,5 +1,5 @@
 /** SES events in (SNS direct or SQS buffered), claims out. See make-handler.ts and docs/data-model.md. */
-import { baseConfigShape, readConfig } from '../../shared/config';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { createDb } from '../../shared/data/db';
 import { createIngestEventsHandler } from './make-handler';
 

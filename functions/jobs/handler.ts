@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { httpHandler, parseQuery, parseWith, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { getJobView, listJobViews } from '../../shared/read/jobs';
-import { idSchema, noQuery, pageQuery } from '../../shared/read/params';
+import { httpHandler, parseQuery, parseWith, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { getJobView, listJobViews } from '../../shared/use-cases/read/jobs';
+import { idSchema, noQuery, pageQuery } from '../../shared/use-cases/read/params';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

@@ -1,14 +1,14 @@
 /**
  * Scheduled (EventBridge, every POLL_INTERVAL_SECONDS): SES v2 GetAccount → the account
- * snapshot, and CloudWatch metrics in EMF. The use case is shared/sending/quota-poll.ts.
+ * snapshot, and CloudWatch metrics in EMF. The use case is shared/use-cases/sending/quota-poll.ts.
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { baseConfigShape, readConfig } from '../../shared/config';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { createDb } from '../../shared/data/db';
-import { metrics } from '../../shared/powertools';
-import { pollSendQuota, quotaUsedPercent } from '../../shared/sending/quota-poll';
+import { metrics } from '../../shared/platform/powertools';
+import { pollSendQuota, quotaUsedPercent } from '../../shared/use-cases/sending/quota-poll';
 
 const config = readConfig({ ...baseConfigShape, POLL_INTERVAL_SECONDS: z.coerce.number().int().positive().default(300) });
 const db = createDb(config.TABLE_NAME);

@@ -1,8 +1,8 @@
-import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { noQuery } from '../../shared/read/params';
-import { getReputation } from '../../shared/read/reputation';
+import { httpHandler, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { noQuery } from '../../shared/use-cases/read/params';
+import { getReputation } from '../../shared/use-cases/read/reputation';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

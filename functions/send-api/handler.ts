@@ -1,18 +1,18 @@
 /**
  * POST /v1/emails and POST /v1/emails/bulk: validate, store the job, queue it by priority,
- * answer 202. All rules live in shared/sending; this adapter only parses and maps.
+ * answer 202. All rules live in shared/use-cases/sending; this adapter only parses and maps.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { readConfig } from '../../shared/config';
+import { readConfig } from '../../shared/platform/config';
 import { createDb } from '../../shared/data/db';
 import type { Job } from '../../shared/data/jobs';
-import { httpHandler, parseBody, parseQuery, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { readConfigShape } from '../../shared/read/deps';
-import { loadPlans } from '../../shared/plans';
-import { createBulkJob, createSingleEmailJob } from '../../shared/sending/create-job';
-import { bulkEmailSchema, singleEmailSchema } from '../../shared/sending/requests';
+import { httpHandler, parseBody, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { readConfigShape } from '../../shared/use-cases/read/deps';
+import { loadPlans } from '../../shared/rules/plans';
+import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
+import { bulkEmailSchema, singleEmailSchema } from '../../shared/use-cases/sending/requests';
 
 const config = readConfig({
   ...readConfigShape,

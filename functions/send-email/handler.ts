@@ -1,6 +1,6 @@
 /**
  * SQS consumer of the three send queues (one event source mapping per queue, with
- * ReportBatchItemFailures). The core loop is shared/sending/send-batch.ts.
+ * ReportBatchItemFailures). The core loop is shared/use-cases/sending/send-batch.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -8,12 +8,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { baseConfigShape, readConfig } from '../../shared/config';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { getAccountSnapshot } from '../../shared/data/account';
 import { createDb } from '../../shared/data/db';
-import { logger } from '../../shared/powertools';
-import { reportSendFailedVia } from '../../shared/sending/report-failure';
-import { cachedAccount, DEFAULT_SENDER_SETTINGS, processSendBatch } from '../../shared/sending/send-batch';
+import { logger } from '../../shared/platform/powertools';
+import { reportSendFailedVia } from '../../shared/use-cases/sending/report-failure';
+import { cachedAccount, DEFAULT_SENDER_SETTINGS, processSendBatch } from '../../shared/use-cases/sending/send-batch';
 
 const d = DEFAULT_SENDER_SETTINGS;
 const config = readConfig({

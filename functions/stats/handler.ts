@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { getStats, MAX_STATS_DAYS } from '../../shared/read/stats';
+import { httpHandler, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { getStats, MAX_STATS_DAYS } from '../../shared/use-cases/read/stats';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

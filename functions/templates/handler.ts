@@ -1,14 +1,14 @@
 import * as z from 'zod';
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, TEMPLATE_STATUSES, updateTemplate } from '../../shared/data/templates';
-import { NotFoundError, PayloadTooLargeError } from '../../shared/errors';
-import { httpHandler, parseBody, parseQuery, parseWith, requireTenant } from '../../shared/http/http-handler';
-import { noContent, ok } from '../../shared/http/respond';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { idSchema, noQuery, pageQuery } from '../../shared/read/params';
-import { getTemplateStats } from '../../shared/read/template-stats';
-import { loadTenant } from '../../shared/read/tenant-context';
-import { templateView } from '../../shared/read/views';
-import { MAX_CONTENT_BYTES } from '../../shared/sending/requests';
+import { NotFoundError, PayloadTooLargeError } from '../../shared/rules/errors';
+import { httpHandler, parseBody, parseQuery, parseWith, requireTenant } from '../../shared/adapters/http/http-handler';
+import { noContent, ok } from '../../shared/adapters/http/respond';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { idSchema, noQuery, pageQuery } from '../../shared/use-cases/read/params';
+import { getTemplateStats } from '../../shared/use-cases/read/template-stats';
+import { loadTenant } from '../../shared/use-cases/read/tenant-context';
+import { templateView } from '../../shared/use-cases/read/views';
+import { MAX_CONTENT_BYTES } from '../../shared/use-cases/sending/requests';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { httpHandler, parseQuery, requireTenant } from '../../shared/http/http-handler';
-import { ok } from '../../shared/http/respond';
-import { readDepsFromEnv } from '../../shared/read/deps';
-import { getUsage, USAGE_PERIODS, type UsagePeriod } from '../../shared/read/usage';
+import { httpHandler, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
+import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { getUsage, USAGE_PERIODS, type UsagePeriod } from '../../shared/use-cases/read/usage';
 
 /** Exported so the read benchmark can meter this function's DynamoDB client. */
 export const deps = readDepsFromEnv();

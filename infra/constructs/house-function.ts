@@ -12,8 +12,8 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../../shared/http/routes';
-import { SERVICE_NAME } from '../../shared/powertools';
+import type { FunctionName } from '../../shared/adapters/http/routes';
+import { SERVICE_NAME } from '../../shared/platform/powertools';
 import { ESBUILD_SETTINGS, FUNCTION_LOADERS, RUNTIME_NODE_OPTIONS } from '../bundling';
 
 /** What every function of a stage shares; built once by the stack. */

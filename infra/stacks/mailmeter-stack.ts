@@ -15,7 +15,7 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
-import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/http/routes';
+import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/adapters/http/routes';
 import { WEB_BUILD_COMMAND } from '../bundling';
 import { plansJson, type StageConfig, stagePlans } from '../config';
 import { MailmeterApi } from '../constructs/api';

@@ -7,9 +7,9 @@
  *   usage plans), so the copy cannot go stale.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { displayPrefix, generateApiKey, hashApiKey } from '../auth/api-key';
-import { NotFoundError } from '../errors';
-import { ulid } from '../ids';
+import { displayPrefix, generateApiKey, hashApiKey } from '../rules/api-key';
+import { NotFoundError } from '../rules/errors';
+import { ulid } from '../rules/ids';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
 

@@ -4,7 +4,7 @@
  * recorded as done, or not at all (docs/data-model.md, "Exactly once").
  */
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { CounterUpdate } from '../ingest/aggregate';
+import type { CounterUpdate } from '../use-cases/ingest/aggregate';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 

@@ -4,7 +4,7 @@
  * (written by the aggregator); the job item holds lifecycle and the sender's progress.
  *
  * The job's content (from, subject, bodies, tags) is stored once on the job item under
- * `content`; SQS messages carry only the job id and recipients (shared/sending/work-messages.ts).
+ * `content`; SQS messages carry only the job id and recipients (shared/use-cases/sending/work-messages.ts).
  * Readers (getJob, listJobs) never return it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';

@@ -8,15 +8,15 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CLAIM_EVENT_TYPES, type ClaimEventType, firstSeenAttribute, type MessageStatus, statusOf } from '../ingest/message-status';
+import { CLAIM_EVENT_TYPES, type ClaimEventType, firstSeenAttribute, type MessageStatus, statusOf } from '../rules/message-status';
 import type { Deltas } from './counters';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 
-export type { ClaimEventType, MessageStatus } from '../ingest/message-status';
+export type { ClaimEventType, MessageStatus } from '../rules/message-status';
 
 /**
- * One countable event. Generic on purpose: SES events become claims in shared/ingest/claims.ts;
+ * One countable event. Generic on purpose: SES events become claims in shared/use-cases/ingest/claims.ts;
  * the sender claims sends SES refused permanently with eventType 'SendFailed', messageId
  * `send-failed:<jobId>:<recipientIndex>` and deltas `{ sendFailed: n }` (see sendFailedClaim).
  */

@@ -1,11 +1,11 @@
 /**
- * The shared send schedule of all concurrent senders (rules in shared/sending/pacing.ts): one
+ * The shared send schedule of all concurrent senders (rules in shared/rules/pacing.ts): one
  * item per one-second slot, `used` = tickets handed out. Tickets are taken in small blocks by
  * one conditional ADD, so senders never contend on a read-modify-write and never over-book a slot.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { positionsPassed, slotLimit, slotOf, ticketTime } from '../sending/pacing';
+import { positionsPassed, slotLimit, slotOf, ticketTime } from '../rules/pacing';
 import type { Db } from './db';
 import type { Priority } from './jobs';
 import { expiresAt, ItemKind, keys, TTL } from './keys';

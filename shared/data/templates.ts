@@ -6,8 +6,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../errors';
-import { ulid } from '../ids';
+import { ConflictError, NotFoundError } from '../rules/errors';
+import { ulid } from '../rules/ids';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
 

@@ -1,7 +1,7 @@
 /** Stage selection and validation: what `cdk synth -c stage=NAME` says before building anything. */
 import { describe, expect, it } from 'vitest';
 import { loadStageConfig, plansJson, stagePlans } from '../../infra/config';
-import { DEFAULT_PLANS, loadPlans } from '../../shared/plans';
+import { DEFAULT_PLANS, loadPlans } from '../../shared/rules/plans';
 import { CDK_STAGES, withStage } from './synth';
 
 describe('loadStageConfig', () => {
@@ -28,7 +28,7 @@ describe('loadStageConfig', () => {
 });
 
 describe('plans of a stage', () => {
-  it('spells out every plan in PLANS_JSON, with the stage overrides, in a form shared/plans.ts accepts', () => {
+  it('spells out every plan in PLANS_JSON, with the stage overrides, in a form shared/rules/plans.ts accepts', () => {
     const stage = loadStageConfig('dev', withStage('dev', { plans: { pro: { emailsLimit: 250_000, burstLimit: 300 } } }));
     const json = plansJson(stage);
     const plans = loadPlans(json);

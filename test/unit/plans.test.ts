@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../shared/errors';
-import { DEFAULT_PLANS, loadPlans } from '../../shared/plans';
+import { ConfigurationError } from '../../shared/rules/errors';
+import { DEFAULT_PLANS, loadPlans } from '../../shared/rules/plans';
 
 describe('loadPlans', () => {
   it('returns the seed 003 defaults without PLANS_JSON', () => {

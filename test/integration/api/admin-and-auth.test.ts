@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAdminKey } from '../../../shared/data/api-keys';
-import { sharedInMemoryUsagePlans } from '../../../shared/usage-plans';
+import { sharedInMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { useTestTable } from '../../support/table';
 import { authorize, call, useApiEnv } from './support';
 

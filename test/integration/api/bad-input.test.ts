@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { ROUTES } from '../../../shared/http/routes';
-import { InMemoryUsagePlans } from '../../../shared/usage-plans';
+import { ROUTES } from '../../../shared/adapters/http/routes';
+import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { useTestTable } from '../../support/table';
 import { call, useApiEnv } from './support';
 

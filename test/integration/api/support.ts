@@ -11,7 +11,7 @@ import addFormats from 'ajv-formats';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
-import { ROUTES } from '../../../shared/http/routes';
+import { ROUTES } from '../../../shared/adapters/http/routes';
 
 const doc = parse(readFileSync(new URL('../../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
   paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: { $ref?: string } }> }> }>>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readDays, readJobCounts } from '../../../shared/data/counters';
 import { claimEvent, getMessage } from '../../../shared/data/messages';
-import { sendFailedClaim } from '../../../shared/ingest/claims';
+import { sendFailedClaim } from '../../../shared/use-cases/ingest/claims';
 import * as ses from '../../fixtures/ses-events';
 import { actualCounters, expectedOf, sorted } from '../../fixtures/ses-events/actual-counters';
 import { generate, withDuplicates } from '../../fixtures/ses-events/generate';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { billingPeriod } from '../../../shared/read/billing-period';
+import { billingPeriod } from '../../../shared/rules/billing-period';
 
 describe('billingPeriod', () => {
   beforeEach(() => vi.useFakeTimers());

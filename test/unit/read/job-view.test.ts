@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zeroCounts } from '../../../shared/data/counters';
 import type { Job } from '../../../shared/data/jobs';
-import { jobView } from '../../../shared/read/jobs';
+import { jobView } from '../../../shared/use-cases/read/jobs';
 
 const job: Job = {
   id: '01JOBJOBJOBJOBJOBJOBJOBJOB',

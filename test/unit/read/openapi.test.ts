@@ -4,7 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROUTES } from '../../../shared/http/routes';
+import { ROUTES } from '../../../shared/adapters/http/routes';
 
 type Doc = {
   openapi: string;

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Counts, zeroCounts } from '../../../shared/data/counters';
 import { effectiveLimits } from '../../../shared/data/tenants';
-import { DEFAULT_PLANS } from '../../../shared/plans';
-import { computeDashboard } from '../../../shared/read/dashboard';
-import { computeQuota, percentage } from '../../../shared/read/quota';
-import { computeUsage } from '../../../shared/read/usage';
+import { DEFAULT_PLANS } from '../../../shared/rules/plans';
+import { computeDashboard } from '../../../shared/use-cases/read/dashboard';
+import { computeQuota, percentage } from '../../../shared/use-cases/read/quota';
+import { computeUsage } from '../../../shared/use-cases/read/usage';
 
 function day(c: Partial<Counts>): Counts {
   return { ...zeroCounts(), ...c };

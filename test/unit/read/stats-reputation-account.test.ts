@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Counts, zeroCounts } from '../../../shared/data/counters';
-import { computeAccount, healthOf } from '../../../shared/read/account-health';
-import { computeReputation, statusOf, THRESHOLDS } from '../../../shared/read/reputation';
-import { computeStats } from '../../../shared/read/stats';
+import { computeAccount, healthOf } from '../../../shared/use-cases/read/account-health';
+import { computeReputation, statusOf, THRESHOLDS } from '../../../shared/use-cases/read/reputation';
+import { computeStats } from '../../../shared/use-cases/read/stats';
 
 const c = (p: Partial<Counts>): Counts => ({ ...zeroCounts(), ...p });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Template } from '../../../shared/data/templates';
-import { computeTemplateStats } from '../../../shared/read/template-stats';
+import { computeTemplateStats } from '../../../shared/use-cases/read/template-stats';
 
 const t = (id: string, name: string): Template => ({
   id,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountSnapshot } from '../../../shared/data/account';
-import { backoffMs, effectiveRate, FALLBACK_MAX_SEND_RATE, positionsPassed, quotaHold, reservedForHigh, slotLimit, ticketTime } from '../../../shared/sending/pacing';
+import { backoffMs, effectiveRate, FALLBACK_MAX_SEND_RATE, positionsPassed, quotaHold, reservedForHigh, slotLimit, ticketTime } from '../../../shared/rules/pacing';
 
 const snap = (o: Partial<AccountSnapshot>): AccountSnapshot => ({
   Max24HourSend: 1000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, missingVariables, placeholdersOf, RenderError, renderContent, renderText } from '../../../shared/sending/render';
+import { escapeHtml, missingVariables, placeholdersOf, RenderError, renderContent, renderText } from '../../../shared/rules/render';
 
 describe('placeholders', () => {
   it('finds each {{name}} once, with optional spaces, across texts', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PayloadTooLargeError, ValidationError } from '../../../shared/errors';
-import { parseWith } from '../../../shared/http/http-handler';
-import { isAddress, isMailbox } from '../../../shared/sending/addresses';
+import { PayloadTooLargeError, ValidationError } from '../../../shared/rules/errors';
+import { parseWith } from '../../../shared/adapters/http/http-handler';
+import { isAddress, isMailbox } from '../../../shared/rules/addresses';
 import {
   bulkEmailSchema,
   checkContentChoice,
@@ -11,7 +11,7 @@ import {
   checkVariables,
   MAX_CONTENT_BYTES,
   singleEmailSchema,
-} from '../../../shared/sending/requests';
+} from '../../../shared/use-cases/sending/requests';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {

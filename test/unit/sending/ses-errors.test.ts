@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySesError } from '../../../shared/sending/ses-errors';
+import { classifySesError } from '../../../shared/rules/ses-errors';
 
 const sdkError = (name: string, status: number, message = 'x') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkUnits, MAX_MESSAGE_BYTES, MAX_UNITS_PER_MESSAGE, recipientsOf, workMessageSchema } from '../../../shared/sending/work-messages';
+import { chunkUnits, MAX_MESSAGE_BYTES, MAX_UNITS_PER_MESSAGE, recipientsOf, workMessageSchema } from '../../../shared/use-cases/sending/work-messages';
 
 const head = { tenantId: 'T1', jobId: 'J1', priority: 'normal' as const };
 

@@ -1,0 +1,68 @@
+/** UsagePlans on API Gateway: one API key per tenant, a member of its plan's usage plan. */
+import {
+  type APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  NotFoundException,
+} from '@aws-sdk/client-api-gateway';
+import { ConfigurationError } from '../../rules/errors';
+import type { PlanName } from '../../rules/plans';
+import type { UsagePlans } from './usage-plans';
+
+export class ApiGatewayUsagePlans implements UsagePlans {
+  constructor(
+    private readonly client: APIGatewayClient,
+    /** Usage plan id per plan name (USAGE_PLANS_JSON). */
+    private readonly usagePlanIds: Partial<Record<PlanName, string>>,
+    private readonly stage: string,
+  ) {}
+
+  private planId(plan: PlanName): string {
+    const id = this.usagePlanIds[plan];
+    if (!id) throw new ConfigurationError(`USAGE_PLANS_JSON has no usage plan for plan ${plan}`);
+    return id;
+  }
+
+  async createKey(input: { tenantId: string; plan: PlanName; value: string }): Promise<{ keyId: string }> {
+    const usagePlanId = this.planId(input.plan);
+    const created = await this.client.send(
+      new CreateApiKeyCommand({
+        name: `mailmeter-${this.stage}-${input.tenantId}`,
+        description: `Mailmeter tenant ${input.tenantId}`,
+        value: input.value,
+        enabled: true,
+        tags: { tenant: input.tenantId, stage: this.stage },
+      }),
+    );
+    const keyId = created.id;
+    if (!keyId) throw new Error('API Gateway returned no key id');
+    try {
+      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' }));
+    } catch (err) {
+      await this.client.send(new DeleteApiKeyCommand({ apiKey: keyId })).catch(() => undefined);
+      throw err;
+    }
+    return { keyId };
+  }
+
+  async movePlan(keyId: string, from: PlanName, to: PlanName): Promise<void> {
+    if (from === to) return;
+    // Join the new plan before leaving the old one, so the key is never on no plan (403s).
+    await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(to), keyId, keyType: 'API_KEY' }));
+    try {
+      await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: this.planId(from), keyId }));
+    } catch (err) {
+      if (!(err instanceof NotFoundException)) throw err;
+    }
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteApiKeyCommand({ apiKey: keyId }));
+    } catch (err) {
+      if (!(err instanceof NotFoundException)) throw err;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/** Picks the UsagePlans implementation from configuration (USAGE_PLAN_MODE). */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import * as z from 'zod';
+import { ConfigurationError } from '../../rules/errors';
+import { PLAN_NAMES } from '../../rules/plans';
+import { ApiGatewayUsagePlans } from './api-gateway';
+import { sharedInMemoryUsagePlans } from './in-memory';
+import type { UsagePlans } from './usage-plans';
+
+export { AUTHORIZER_CACHE_TTL_SECONDS } from '../../rules/api-key';
+export { ApiGatewayUsagePlans } from './api-gateway';
+export { type CheckResult, InMemoryUsagePlans, sharedInMemoryUsagePlans } from './in-memory';
+export { ADMIN_PLAN_LIMITS, generateUsageIdentifierKey, type UsagePlans } from './usage-plans';
+
+export const usagePlanConfigShape = {
+  USAGE_PLAN_MODE: z.enum(['apigateway', 'memory']).default('apigateway'),
+  USAGE_PLANS_JSON: z.string().optional(),
+};
+
+export function usagePlansFromConfig(config: { USAGE_PLAN_MODE: 'apigateway' | 'memory'; USAGE_PLANS_JSON?: string; STAGE: string }): UsagePlans {
+  if (config.USAGE_PLAN_MODE === 'memory') return sharedInMemoryUsagePlans();
+  if (!config.USAGE_PLANS_JSON) throw new ConfigurationError('USAGE_PLANS_JSON is required when USAGE_PLAN_MODE=apigateway');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(config.USAGE_PLANS_JSON);
+  } catch {
+    throw new ConfigurationError('USAGE_PLANS_JSON is not valid JSON');
+  }
+  const parsed = z.partialRecord(z.enum(PLAN_NAMES), z.string().min(1)).safeParse(raw);
+  if (!parsed.success) throw new ConfigurationError('USAGE_PLANS_JSON must map plan names to usage plan ids');
+  return new ApiGatewayUsagePlans(new APIGatewayClient({}), parsed.data, config.STAGE);
+}

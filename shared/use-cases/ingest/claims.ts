@@ -1,0 +1,129 @@
+/**
+ * Turns one parsed SES event into a claim: what it counts (deltas, per PRODUCT.md's counting
+ * rules), when (the time the event carries), for whom (the message tags) and its dedupe
+ * identity, derived from the event's content so that every redelivery of the same event, by
+ * SNS, SQS or a Lambda retry, has the same id.
+ */
+import { createHash } from 'node:crypto';
+import type { Deltas } from '../../data/counters';
+import type { Claim } from '../../data/messages';
+import type { SesEvent } from '../../rules/ses-events';
+
+/** The message tags that attribute an event (set by the sender on SendEmail). */
+export const TAG_TENANT = 'tenant';
+export const TAG_JOB = 'job';
+export const TAG_TEMPLATE = 'template';
+
+/** 16 base64url characters of SHA-256 = 96 bits: collisions are negligible among one message's events. */
+export function eventIdOf(parts: readonly (string | number | undefined)[]): string {
+  const text = parts.map((p) => (p === undefined ? '' : String(p).replaceAll('|', '||'))).join('|');
+  return createHash('sha256').update(text).digest('base64url').slice(0, 16);
+}
+
+function tag(event: SesEvent, name: string): string | undefined {
+  const v = event.mail.tags?.[name]?.[0];
+  return v ? v : undefined;
+}
+
+const lower = (xs: readonly string[]) => xs.map((x) => x.trim().toLowerCase());
+
+interface Facts {
+  at: string;
+  recipients: string[];
+  deltas: Deltas;
+  /** Content that distinguishes this event from other events of the same type for the same message. */
+  identity: (string | undefined)[];
+}
+
+function factsOf(e: SesEvent): Facts {
+  const destination = lower(e.mail.destination);
+  switch (e.eventType) {
+    case 'Send':
+      return { at: e.mail.timestamp, recipients: destination, deltas: { sent: destination.length }, identity: [] };
+    case 'Reject':
+      return { at: e.mail.timestamp, recipients: destination, deltas: { rejected: destination.length }, identity: [] };
+    case 'Rendering Failure':
+      return { at: e.mail.timestamp, recipients: destination, deltas: { renderingFailed: destination.length }, identity: [] };
+    case 'Delivery': {
+      const r = lower(e.delivery.recipients);
+      return { at: e.delivery.timestamp, recipients: r, deltas: { delivered: r.length }, identity: [] };
+    }
+    case 'Bounce': {
+      const r = lower(e.bounce.bouncedRecipients.map((x) => x.emailAddress));
+      const hard = e.bounce.bounceType === 'Permanent';
+      return {
+        at: e.bounce.timestamp,
+        recipients: r,
+        deltas: { bounced: r.length, ...(hard ? { bouncedHard: r.length } : { bouncedSoft: r.length }) },
+        identity: [e.bounce.feedbackId, e.bounce.bounceType],
+      };
+    }
+    case 'Complaint': {
+      const r = lower(e.complaint.complainedRecipients.map((x) => x.emailAddress));
+      return { at: e.complaint.timestamp, recipients: r, deltas: { complained: r.length }, identity: [e.complaint.feedbackId] };
+    }
+    case 'Open':
+      return { at: e.open.timestamp, recipients: destination, deltas: { opened: 1 }, identity: [e.open.ipAddress, e.open.userAgent] };
+    case 'Click':
+      return {
+        at: e.click.timestamp,
+        recipients: destination,
+        deltas: { clicked: 1 },
+        identity: [e.click.link, e.click.ipAddress, e.click.userAgent],
+      };
+    case 'DeliveryDelay': {
+      const r = lower(e.deliveryDelay.delayedRecipients.map((x) => x.emailAddress));
+      return { at: e.deliveryDelay.timestamp, recipients: r, deltas: { delayed: r.length }, identity: [e.deliveryDelay.delayType] };
+    }
+    case 'Subscription':
+      return {
+        at: e.subscription.timestamp,
+        recipients: destination,
+        deltas: { subscription: 1 },
+        identity: [e.subscription.contactList],
+      };
+  }
+}
+
+export function claimOf(event: SesEvent): Claim {
+  const f = factsOf(event);
+  const at = new Date(f.at).toISOString();
+  const recipients = [...new Set(f.recipients)].sort();
+  const eventId = eventIdOf([event.eventType, event.mail.messageId, recipients.join(','), at, ...f.identity]);
+  const claim: Claim = { messageId: event.mail.messageId, eventId, eventType: event.eventType, at, recipients, deltas: f.deltas };
+  const tenantId = tag(event, TAG_TENANT);
+  const jobId = tag(event, TAG_JOB);
+  const templateId = tag(event, TAG_TEMPLATE);
+  if (tenantId) claim.tenantId = tenantId;
+  if (tenantId && jobId) claim.jobId = jobId;
+  if (tenantId && templateId) claim.templateId = templateId;
+  return claim;
+}
+
+/**
+ * The claim the sender records for recipients SES refused permanently (no SES message exists,
+ * so the id is synthetic and stable per job recipient: a retried sender claims it once).
+ */
+export function sendFailedClaim(input: {
+  tenantId: string;
+  jobId: string;
+  recipientIndex: number;
+  recipients: string[];
+  at: Date;
+  templateId?: string;
+}): Claim {
+  const messageId = `send-failed:${input.jobId}:${input.recipientIndex}`;
+  const recipients = lower(input.recipients);
+  const claim: Claim = {
+    messageId,
+    eventId: eventIdOf(['SendFailed', messageId]),
+    eventType: 'SendFailed',
+    at: input.at.toISOString(),
+    recipients,
+    deltas: { sendFailed: recipients.length },
+    tenantId: input.tenantId,
+    jobId: input.jobId,
+  };
+  if (input.templateId) claim.templateId = input.templateId;
+  return claim;
+}

@@ -1,0 +1,62 @@
+/** GET /v1/jobs and /v1/jobs/{id}: job lifecycle from the job item, event counts from its counter. */
+import { type Counts, failedOf, readJobCounts, zeroCounts } from '../../data/counters';
+import type { Db } from '../../data/db';
+import { getJob, type Job, listJobs } from '../../data/jobs';
+import { NotFoundError } from '../../rules/errors';
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { JobCounts, Job as JobView } from '../../../sdk/types';
+export type { JobCounts, JobView };
+
+export function jobCountsOf(c: Counts): JobCounts {
+  return {
+    sent: c.sent,
+    delivered: c.delivered,
+    bounced: c.bounced,
+    complained: c.complained,
+    opened: c.opened,
+    clicked: c.clicked,
+    failed: failedOf(c),
+  };
+}
+
+export function jobView(job: Job, counts: Counts): JobView {
+  const view: JobView = {
+    id: job.id,
+    type: job.type,
+    status: job.status,
+    priority: job.priority,
+    total_recipients: job.total_recipients,
+    created_at: job.created_at,
+    updated_at: job.updated_at,
+    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0, unconfirmed: job.unconfirmed ?? 0 },
+    counts: jobCountsOf(counts),
+  };
+  if (job.templateId) view.templateId = job.templateId;
+  if (job.failureReasons && Object.keys(job.failureReasons).length > 0) view.failureReasons = job.failureReasons;
+  if (job.deferredReason) view.deferredReason = job.deferredReason;
+  return view;
+}
+
+export async function getJobView(db: Db, tenantId: string, jobId: string): Promise<JobView> {
+  const [job, counts] = await Promise.all([getJob(db, tenantId, jobId), readJobCounts(db, tenantId, [jobId])]);
+  if (!job) throw new NotFoundError('Job not found');
+  return jobView(job, counts.get(jobId) ?? zeroCounts());
+}
+
+export async function listJobViews(
+  db: Db,
+  tenantId: string,
+  opts: { limit: number; cursor?: string },
+): Promise<{ jobs: JobView[]; nextCursor?: string }> {
+  const page = await listJobs(db, tenantId, opts);
+  const counts = await readJobCounts(
+    db,
+    tenantId,
+    page.jobs.map((j) => j.id),
+  );
+  return {
+    jobs: page.jobs.map((j) => jobView(j, counts.get(j.id) ?? zeroCounts())),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  };
+}

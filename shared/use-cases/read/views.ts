@@ -1,0 +1,33 @@
+/** How templates, tenants and keys appear in API responses (internal fields left out). */
+import type { ApiKeyRecord } from '../../data/api-keys';
+import type { Template } from '../../data/templates';
+import { effectiveLimits, type Tenant } from '../../data/tenants';
+import type { Plan, PlanName } from '../../rules/plans';
+
+export function templateView(t: Template) {
+  const { tenantId: _tenantId, ...rest } = t;
+  return rest;
+}
+
+export function tenantView(t: Tenant, plans: Record<PlanName, Plan>) {
+  const limits = effectiveLimits(t, plans);
+  const plan = plans[t.plan];
+  return {
+    id: t.id,
+    name: t.name,
+    plan: t.plan,
+    allocated: limits.allocated,
+    dailyLimit: limits.dailyLimit,
+    monthlyLimit: limits.monthlyLimit,
+    billingAnchorDay: limits.billingAnchorDay,
+    hardCap: limits.hardCap,
+    rate_limit: { requests_per_second: plan.requestsPerSecond, burst_limit: plan.burstLimit },
+    templates: { used: t.templatesUsed, active: t.templatesActive, allocated: limits.templatesAllocated },
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  };
+}
+
+export function keyView(k: ApiKeyRecord) {
+  return { id: k.id, prefix: k.prefix, created_at: k.created_at, revoked: Boolean(k.revoked_at), ...(k.revoked_at ? { revoked_at: k.revoked_at } : {}) };
+}

@@ -1,0 +1,222 @@
+/**
+ * Use case behind POST /v1/emails and POST /v1/emails/bulk: resolve the content (the request's
+ * own, or a snapshot of an active template so later template edits never change a queued job),
+ * validate variables, store the job with its content once, and fan its recipients out into
+ * SQS messages on the queue of the job's priority.
+ */
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { readDays } from '../../data/counters';
+import type { Db } from '../../data/db';
+import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putNewJob, settleUnsentUnits } from '../../data/jobs';
+import { utcDay } from '../../data/keys';
+import { releaseReservation, reserveCap } from '../../data/send-cap';
+import { getTemplate } from '../../data/templates';
+import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
+import { ulid } from '../../rules/ids';
+import type { Plan, PlanName } from '../../rules/plans';
+import { logger } from '../../platform/powertools';
+import { billingPeriod } from '../../rules/billing-period';
+import { computeQuota, quotaFromDay } from '../read/quota';
+import { loadTenant } from '../read/tenant-context';
+import {
+  type BulkEmailRequest,
+  checkContentChoice,
+  checkContentSize,
+  checkRecipientCount,
+  checkTags,
+  checkVariables,
+  placeholdersOf,
+  type SingleEmailRequest,
+} from './requests';
+import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit } from './work-messages';
+
+export interface SendQueues {
+  high: string;
+  normal: string;
+  low: string;
+}
+
+export interface CreateJobDeps {
+  db: Db;
+  plans: Record<PlanName, Plan>;
+  sqs: SQSClient;
+  queues: SendQueues;
+  now?: () => Date;
+}
+
+interface ResolvedContent {
+  content: Omit<JobContent, 'from' | 'replyTo' | 'tags'>;
+  templateId?: string;
+}
+
+async function resolveContent(
+  deps: CreateJobDeps,
+  tenantId: string,
+  body: { templateId?: string; subject?: string; html?: string; text?: string },
+): Promise<ResolvedContent> {
+  checkContentChoice(body);
+  if (body.templateId === undefined) {
+    const content = { subject: body.subject ?? '', html: body.html, text: body.text };
+    checkContentSize(content);
+    return { content };
+  }
+  const template = await getTemplate(deps.db, tenantId, body.templateId);
+  if (!template) throw new NotFoundError(`template ${body.templateId} not found`);
+  if (template.status !== 'active') throw new ValidationError('templateId', `template ${body.templateId} is inactive`);
+  if (template.html === undefined && template.text === undefined) throw new ValidationError('templateId', 'template has no html or text body');
+  const content = { subject: template.subject, html: template.html, text: template.text };
+  checkContentSize(content);
+  return { content, templateId: template.id };
+}
+
+export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string, body: SingleEmailRequest): Promise<Job> {
+  checkRecipientCount(body);
+  checkTags(body.tags);
+  const { content, templateId } = await resolveContent(deps, tenantId, body);
+  checkVariables(placeholdersOf(content.subject, content.html, content.text), body.variables, 'variables');
+  const unit: WorkUnit = { i: 0, to: body.to, cc: body.cc, bcc: body.bcc, vars: body.variables };
+  const replyTo = body.replyTo === undefined ? undefined : Array.isArray(body.replyTo) ? body.replyTo : [body.replyTo];
+  return storeAndEnqueue(deps, {
+    tenantId,
+    type: 'single',
+    priority: body.priority ?? 'normal',
+    templateId,
+    content: { from: body.from, replyTo, tags: body.tags, ...content },
+    units: [unit],
+    recipients: body.to.length + (body.cc?.length ?? 0) + (body.bcc?.length ?? 0),
+  });
+}
+
+export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body: BulkEmailRequest): Promise<Job> {
+  const { content, templateId } = await resolveContent(deps, tenantId, body);
+  const names = placeholdersOf(content.subject, content.html, content.text);
+  const units: WorkUnit[] = body.recipients.map((r, i) => {
+    checkVariables(names, r.variables, `recipients.${i}.variables`);
+    return { i, to: [r.to], vars: r.variables };
+  });
+  return storeAndEnqueue(deps, {
+    tenantId,
+    type: 'bulk',
+    priority: body.priority ?? 'normal',
+    templateId,
+    content: { from: body.from, ...content },
+    units,
+    recipients: units.length,
+  });
+}
+
+async function storeAndEnqueue(
+  deps: CreateJobDeps,
+  j: { tenantId: string; type: Job['type']; priority: Priority; templateId?: string; content: JobContent; units: WorkUnit[]; recipients: number },
+): Promise<Job> {
+  const now = (deps.now ?? (() => new Date()))();
+  const capPeriod = await admitUnderHardCap(deps, j.tenantId, j.recipients, now);
+  const job: Job = {
+    id: ulid(now.getTime()),
+    tenantId: j.tenantId,
+    status: 'queued',
+    priority: j.priority,
+    total_recipients: j.recipients,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    type: j.type,
+    templateId: j.templateId,
+    accepted: 0,
+    failed: 0,
+    unconfirmed: 0,
+    units: j.units.length,
+    settled: 0,
+    failureReasons: {},
+    ...(capPeriod ? { capPeriod } : {}),
+  };
+  try {
+    await putNewJob(deps.db, job, j.content);
+  } catch (err) {
+    // Nothing was stored, so nothing will send: give the reservation back.
+    if (capPeriod) await releaseReservation(deps.db, j.tenantId, capPeriod, j.recipients).catch(() => undefined);
+    throw err;
+  }
+  const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);
+  const notQueued = await enqueueWork(deps.sqs, deps.queues[j.priority], messages);
+  if (notQueued.length) {
+    // Settle what never reached the queue as failed, so the job still completes with exact counts.
+    const units = notQueued.flatMap((m) => m.units);
+    await settleUnsentUnits(deps.db, j.tenantId, job.id, {
+      units: units.length,
+      recipients: units.reduce((n, u) => n + recipientsOf(u), 0),
+      reason: 'EnqueueFailed',
+      now,
+    });
+    // When nothing reached a queue no sender will finish the job; finish it here.
+    await finalizeJobIfSettled(deps.db, j.tenantId, job.id, now);
+    throw new InternalError(`could not queue ${units.length} of ${j.units.length} emails of job ${job.id}; they are marked failed`);
+  }
+  return job;
+}
+
+/**
+ * The opt-in hard cap: a tenant with `hardCap` may not be admitted more recipients in a billing
+ * period than its allocation. Reserved atomically (concurrent requests cannot overshoot
+ * together) on an item that starts from the period's `sent` counters; the counters are checked
+ * too, so sends made while the cap was switched off count once SES has accepted them. Returns
+ * the period id the job's reservation lives under, or undefined when the tenant has no hard
+ * cap. A refused request stores nothing and queues nothing.
+ */
+async function admitUnderHardCap(deps: CreateJobDeps, tenantId: string, recipients: number, now: Date): Promise<string | undefined> {
+  const { limits } = await loadTenant(deps, tenantId);
+  if (!limits.hardCap) return undefined;
+  const period = billingPeriod(now, limits.billingAnchorDay);
+  const quota = computeQuota(await readDays(deps.db, tenantId, quotaFromDay(now, limits), utcDay(now)), limits, now);
+  const refuse = (used: number) =>
+    new ConflictError(
+      `hard cap reached: this request has ${recipients} recipients and ${Math.max(0, limits.allocated - used)} of the ` +
+        `${limits.allocated} emails allocated to the billing period remain (it resets ${quota.resetDate})`,
+    );
+  if (quota.used + recipients > limits.allocated) throw refuse(quota.used);
+  const periodStartDay = utcDay(period.start);
+  const reservation = await reserveCap(deps.db, {
+    tenantId,
+    periodStartDay,
+    periodEnd: period.end,
+    recipients,
+    allocated: limits.allocated,
+    alreadySent: quota.used,
+  });
+  if (!reservation.admitted) throw refuse(Math.max(quota.used, reservation.reserved));
+  return periodStartDay;
+}
+
+/**
+ * Sends work messages, ten per SendMessageBatch, a few batches in parallel. Entries SQS fails
+ * are retried; returns the messages that still could not be sent.
+ */
+export async function enqueueWork(sqs: SQSClient, queueUrl: string, messages: WorkMessage[], delaySeconds = 0): Promise<WorkMessage[]> {
+  const notQueued: WorkMessage[] = [];
+  const batches: WorkMessage[][] = [];
+  for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++] ?? [];
+      let entries = batch.map((m, k) => ({ Id: String(k), MessageBody: JSON.stringify(m), DelaySeconds: delaySeconds }));
+      for (let attempt = 0; entries.length > 0; attempt++) {
+        let failed: Set<string | undefined>;
+        try {
+          const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+          failed = new Set((out.Failed ?? []).map((f) => f.Id));
+        } catch (err) {
+          logger.warn('SendMessageBatch failed', { queueUrl, error: err as Error });
+          failed = new Set(entries.map((e) => e.Id));
+        }
+        entries = entries.filter((e) => failed.has(e.Id));
+        if (entries.length && attempt >= 3) {
+          logger.error('could not enqueue send work', { queueUrl, entries: entries.length });
+          for (const e of entries) notQueued.push(batch[Number(e.Id)] as WorkMessage);
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, batches.length) }, worker));
+  return notQueued;
+}
