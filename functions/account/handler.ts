@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { readConfig } from '../../shared/platform/config';
 import { httpHandler, parseQuery, requireAdmin } from '../../shared/adapters/http/http-handler';
 import { ok } from '../../shared/adapters/http/respond';
+import { readConfig } from '../../shared/platform/config';
 import { getAccount } from '../../shared/use-cases/read/account-health';
 import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { noQuery } from '../../shared/use-cases/read/params';

@@ -1,15 +1,15 @@
 import * as z from 'zod';
-import { readConfig } from '../../shared/platform/config';
-import { createTenant, getTenant, issueKey, listTenantKeys, listTenants, revokeKey, updateTenant } from '../../shared/data/tenants';
-import { NotFoundError } from '../../shared/rules/errors';
 import { httpHandler, parseBody, parseQuery, parseWith, requireAdmin } from '../../shared/adapters/http/http-handler';
 import { noContent, ok } from '../../shared/adapters/http/respond';
-import { PLAN_NAMES } from '../../shared/rules/plans';
+import { createTenant, getTenant, issueKey, listTenantKeys, listTenants, revokeKey, updateTenant } from '../../shared/data/tenants';
+import { readConfig } from '../../shared/platform/config';
+import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 import { MAX_ANCHOR_DAY } from '../../shared/rules/billing-period';
+import { NotFoundError } from '../../shared/rules/errors';
+import { PLAN_NAMES } from '../../shared/rules/plans';
 import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { idSchema, noQuery, pageQuery } from '../../shared/use-cases/read/params';
 import { keyView, tenantView } from '../../shared/use-cases/read/views';
-import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 
 const deps = readDepsFromEnv();
 const usagePlans = usagePlansFromConfig(readConfig({ ...readConfigShape, ...usagePlanConfigShape }));

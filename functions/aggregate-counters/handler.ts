@@ -1,6 +1,7 @@
 /** Table stream (message items) in, exact counters out. See make-handler.ts and docs/data-model.md. */
-import { baseConfigShape, readConfig } from '../../shared/platform/config';
+
 import { createDb } from '../../shared/data/db';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { createAggregateCountersHandler } from './make-handler';
 
 const config = readConfig(baseConfigShape);

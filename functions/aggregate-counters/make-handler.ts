@@ -8,8 +8,8 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyCounterChunk, readCheckpoint } from '../../shared/data/counter-writes';
 import type { Db } from '../../shared/data/db';
-import { chunkRecords, seqGreater } from '../../shared/use-cases/ingest/aggregate';
 import { logger } from '../../shared/platform/powertools';
+import { chunkRecords, seqGreater } from '../../shared/use-cases/ingest/aggregate';
 
 /**
  * A cancelled transaction wrote nothing. Unless the checkpoint's own condition failed (another

@@ -8,11 +8,11 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { bearerKey, hashApiKey } from '../../shared/rules/api-key';
-import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { findKeyByHash } from '../../shared/data/api-keys';
 import { createDb } from '../../shared/data/db';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { logger } from '../../shared/platform/powertools';
+import { bearerKey, hashApiKey } from '../../shared/rules/api-key';
 
 const config = readConfig({ ...baseConfigShape, ADMIN_USAGE_IDENTIFIER_KEY: z.string().min(1).optional() });
 const db = createDb(config.TABLE_NAME);

@@ -10,9 +10,9 @@
  */
 import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Db } from '../../shared/data/db';
-import { type IngestOutcome, ingestNotification } from '../../shared/use-cases/ingest/ingest';
-import { parseJsonString, unwrapSqsBody } from '../../shared/rules/ses-events';
 import { logger } from '../../shared/platform/powertools';
+import { parseJsonString, unwrapSqsBody } from '../../shared/rules/ses-events';
+import { type IngestOutcome, ingestNotification } from '../../shared/use-cases/ingest/ingest';
 
 /** Claims in flight per invocation; records for one message serialise on its item anyway. */
 const CONCURRENCY = 16;

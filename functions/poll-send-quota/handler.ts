@@ -5,8 +5,8 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { createDb } from '../../shared/data/db';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { metrics } from '../../shared/platform/powertools';
 import { pollSendQuota, quotaUsedPercent } from '../../shared/use-cases/sending/quota-poll';
 

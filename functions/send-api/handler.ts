@@ -4,13 +4,13 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { readConfig } from '../../shared/platform/config';
-import { createDb } from '../../shared/data/db';
-import type { Job } from '../../shared/data/jobs';
 import { httpHandler, parseBody, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
 import { ok } from '../../shared/adapters/http/respond';
-import { readConfigShape } from '../../shared/use-cases/read/deps';
+import { createDb } from '../../shared/data/db';
+import type { Job } from '../../shared/data/jobs';
+import { readConfig } from '../../shared/platform/config';
 import { loadPlans } from '../../shared/rules/plans';
+import { readConfigShape } from '../../shared/use-cases/read/deps';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
 import { bulkEmailSchema, singleEmailSchema } from '../../shared/use-cases/sending/requests';
 

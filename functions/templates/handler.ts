@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { createTemplate, deleteTemplate, getTemplate, listTemplates, TEMPLATE_STATUSES, updateTemplate } from '../../shared/data/templates';
-import { NotFoundError, PayloadTooLargeError } from '../../shared/rules/errors';
 import { httpHandler, parseBody, parseQuery, parseWith, requireTenant } from '../../shared/adapters/http/http-handler';
 import { noContent, ok } from '../../shared/adapters/http/respond';
+import { createTemplate, deleteTemplate, getTemplate, listTemplates, TEMPLATE_STATUSES, updateTemplate } from '../../shared/data/templates';
+import { NotFoundError, PayloadTooLargeError } from '../../shared/rules/errors';
 import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { idSchema, noQuery, pageQuery } from '../../shared/use-cases/read/params';
 import { getTemplateStats } from '../../shared/use-cases/read/template-stats';

@@ -21,10 +21,10 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/rules/api-key';
 import { type HttpFunction, ROUTES } from '../../shared/adapters/http/routes';
-import { PLAN_NAMES, type Plan, type PlanName } from '../../shared/rules/plans';
 import { ADMIN_PLAN_LIMITS } from '../../shared/platform/usage-plans/usage-plans';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/rules/api-key';
+import { PLAN_NAMES, type Plan, type PlanName } from '../../shared/rules/plans';
 import type { StageConfig } from '../config';
 import { stageRemovalPolicy } from './state';
 

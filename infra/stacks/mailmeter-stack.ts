@@ -13,9 +13,9 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/adapters/http/routes';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
-import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/adapters/http/routes';
 import { WEB_BUILD_COMMAND } from '../bundling';
 import { plansJson, type StageConfig, stagePlans } from '../config';
 import { MailmeterApi } from '../constructs/api';

@@ -3,23 +3,11 @@
  * GET /v1/account. Field names follow SES v2 GetAccount so the poller copies them as they are.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AccountSnapshot } from '../rules/account';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
 
-export interface AccountSnapshot {
-  Max24HourSend: number;
-  MaxSendRate: number;
-  SentLast24Hours: number;
-  /** SES v2 `EnforcementStatus`: HEALTHY, PROBATION or SHUTDOWN. */
-  EnforcementStatus: string;
-  SendingEnabled: boolean;
-  ProductionAccessEnabled: boolean;
-  /** ISO time of the last successful poll. */
-  polledAt: string;
-  /** Set when the most recent poll failed; the fields above keep the last good values. */
-  lastPollError?: string;
-  lastPollFailedAt?: string;
-}
+export type { AccountSnapshot } from '../rules/account';
 
 /** Stores a successful poll; clears any earlier failure. */
 export async function putAccountSnapshot(db: Db, snapshot: AccountSnapshot): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './db';
-import { keys, type CounterScope } from './keys';
+import { type CounterScope, keys } from './keys';
 
 /** Every metric counted, per PRODUCT.md's counting rules. */
 export const METRICS = [

@@ -15,8 +15,9 @@ import { releaseJobCap } from './send-cap';
 
 export const JOB_STATUSES = ['queued', 'processing', 'deferred', 'completed', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export { PRIORITIES, type Priority } from '../rules/pacing';
+
+import type { Priority } from '../rules/pacing';
 
 export interface Job {
   id: string;

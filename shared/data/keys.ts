@@ -30,13 +30,7 @@ export interface Key {
 export const ACCOUNT_SCOPE = 'ACCOUNT';
 export type CounterScope = string;
 
-/** UTC day `YYYY-MM-DD` and UTC hour `YYYY-MM-DDTHH` as used in counter keys. */
-export function utcDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
-}
-export function utcHour(at: Date): string {
-  return at.toISOString().slice(0, 13);
-}
+export { utcDay, utcHour } from '../rules/time';
 
 const ADMIN_OWNER = 'ADMIN';
 

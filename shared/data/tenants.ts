@@ -6,10 +6,10 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-plans/usage-plans';
 import { ConflictError, NotFoundError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import { loadPlans, type Plan, type PlanName } from '../rules/plans';
-import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-plans/usage-plans';
 import { type ApiKeyRecord, listApiKeys, newKeyWrites, revokeApiKey } from './api-keys';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';

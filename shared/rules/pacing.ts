@@ -6,8 +6,10 @@
  * `rate - reserve`; the reserve (3%, at least 1, when the rate allows) is kept for high
  * priority, so a single high-priority email never waits behind a 10,000-recipient job.
  */
-import type { AccountSnapshot } from '../data/account';
-import type { Priority } from '../data/jobs';
+import type { AccountSnapshot } from './account';
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 /** Share of Max24HourSend at which sends are held (PRODUCT: 98%). */
 export const QUOTA_HOLD_RATIO = 0.98;

@@ -1,5 +1,12 @@
 /** UTC calendar helpers for the read use cases. Days are `YYYY-MM-DD`, hours `YYYY-MM-DDTHH`. */
-import { utcDay, utcHour } from '../data/keys';
+
+/** UTC day `YYYY-MM-DD` and UTC hour `YYYY-MM-DDTHH`, as counter keys use them. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+export function utcHour(at: Date): string {
+  return at.toISOString().slice(0, 13);
+}
 
 const DAY_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;

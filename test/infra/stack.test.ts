@@ -13,11 +13,11 @@ import { buildApp } from '../../infra/app';
 import { GATEWAY_RESPONSES } from '../../infra/constructs/api';
 import { SES_EVENT_TYPES } from '../../infra/constructs/state';
 import { INGEST_ASYNC_RETRIES } from '../../infra/stacks/mailmeter-stack';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/rules/api-key';
-import { TABLE_DEFINITION } from '../../shared/data/table-definition';
 import { FUNCTIONS, type FunctionName, ROUTES } from '../../shared/adapters/http/routes';
-import { DEFAULT_PLANS, PLAN_NAMES } from '../../shared/rules/plans';
+import { TABLE_DEFINITION } from '../../shared/data/table-definition';
 import { ADMIN_PLAN_LIMITS } from '../../shared/platform/usage-plans/usage-plans';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/rules/api-key';
+import { DEFAULT_PLANS, PLAN_NAMES } from '../../shared/rules/plans';
 import { CDK_STAGES, functionLogicalId, resources, type Synthesized, synthStage, withStage } from './synth';
 
 const dev = () => synthStage('dev');

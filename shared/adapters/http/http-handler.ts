@@ -7,8 +7,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { AppError, AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { logger } from '../../platform/powertools';
+import { AppError, AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { errorResponse } from './respond';
 
 /** Largest JSON body accepted (a 10,000-recipient bulk job with variables fits). */

@@ -4,8 +4,8 @@
  */
 import type { Db } from '../../data/db';
 import { claimEvent } from '../../data/messages';
-import { claimOf } from './claims';
 import { parseSesNotification } from '../../rules/ses-events';
+import { claimOf } from './claims';
 
 export type IngestOutcome =
   | { outcome: 'claimed' | 'duplicate'; messageId: string; eventId: string; eventType: string; tenantId?: string }

@@ -3,13 +3,15 @@
  * Health follows the SES console: HEALTHY → Healthy, PROBATION → Under review, SHUTDOWN →
  * Paused. `stale` when the last successful poll is older than three poll intervals.
  */
+
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Account as AccountView } from '../../../sdk/types';
 import { type AccountSnapshot, getAccountSnapshot } from '../../data/account';
 import type { Db } from '../../data/db';
 import { NotFoundError } from '../../rules/errors';
 import { percentage } from './quota';
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Account as AccountView } from '../../../sdk/types';
+
 export type { AccountView };
 
 export const ACCOUNT_HEALTH = ['Healthy', 'Under review', 'Paused'] as const;

@@ -1,15 +1,17 @@
 /** GET /v1/dashboard (seed 000 "Get Dashboard"): three requests whatever the volume. */
+
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Dashboard, JobSummary as RecentJob, Last30Days as Totals } from '../../../sdk/types';
 import { type Counts, failedOf, readDays } from '../../data/counters';
 import { listJobs } from '../../data/jobs';
 import { utcDay } from '../../data/keys';
 import type { EffectiveLimits, Tenant } from '../../data/tenants';
+import { lastDays, minDay } from '../../rules/time';
 import { computeQuota, quotaFromDay, sumDays } from './quota';
 import { loadTenant, type ReadDeps } from './tenant-context';
-import { lastDays, minDay } from '../../rules/time';
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Last30Days as Totals, JobSummary as RecentJob, Dashboard } from '../../../sdk/types';
-export type { Totals, RecentJob, Dashboard };
+
+export type { Dashboard, RecentJob, Totals };
 
 export const RECENT_JOBS = 20;
 export const LAST_DAYS = 30;

@@ -1,7 +1,7 @@
 /** Cold-start wiring shared by the read handlers: configuration, one DynamoDB client, plans. */
 import * as z from 'zod';
-import { baseConfigShape, readConfig } from '../../platform/config';
 import { createDb, type Db } from '../../data/db';
+import { baseConfigShape, readConfig } from '../../platform/config';
 import { loadPlans, type Plan, type PlanName } from '../../rules/plans';
 
 export const readConfigShape = { ...baseConfigShape, PLANS_JSON: z.string().optional() };

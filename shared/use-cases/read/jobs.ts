@@ -1,11 +1,13 @@
 /** GET /v1/jobs and /v1/jobs/{id}: job lifecycle from the job item, event counts from its counter. */
+
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { JobCounts, Job as JobView } from '../../../sdk/types';
 import { type Counts, failedOf, readJobCounts, zeroCounts } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { getJob, type Job, listJobs } from '../../data/jobs';
 import { NotFoundError } from '../../rules/errors';
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { JobCounts, Job as JobView } from '../../../sdk/types';
+
 export type { JobCounts, JobView };
 
 export function jobCountsOf(c: Counts): JobCounts {

@@ -3,16 +3,18 @@
  * accepted) in the billing period; `monthlyUsed` in the calendar month; `dailyUsed` today.
  * Quotas are reported, never enforced here (sends are held back only by the SES account).
  */
+
+// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
+// server builds exactly what the client reads, with no second copy to drift.
+import type { Quota } from '../../../sdk/types';
 import type { Counts } from '../../data/counters';
 import { readDays } from '../../data/counters';
 import { utcDay } from '../../data/keys';
 import type { EffectiveLimits } from '../../data/tenants';
 import { billingPeriod, calendarMonth } from '../../rules/billing-period';
-import { loadTenant, type ReadDeps } from './tenant-context';
 import { minDay } from '../../rules/time';
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Quota } from '../../../sdk/types';
+import { loadTenant, type ReadDeps } from './tenant-context';
+
 export type { Quota };
 
 /** Sum of `metric` over the days in [fromDay, toDay]. */

@@ -8,14 +8,16 @@
  * days (ending today, UTC) in which the tenant sent at least 1,000 emails; if even 90 days
  * hold fewer, the 90 days are used. One request (one Query of at most 90 day counters).
  */
-import { type Counts, readDays } from '../../data/counters';
-import type { Db } from '../../data/db';
-import { utcDay } from '../../data/keys';
-import { rate } from './stats';
-import { lastDays } from '../../rules/time';
+
 // Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
 // server builds exactly what the client reads, with no second copy to drift.
 import type { Reputation } from '../../../sdk/types';
+import { type Counts, readDays } from '../../data/counters';
+import type { Db } from '../../data/db';
+import { utcDay } from '../../data/keys';
+import { lastDays } from '../../rules/time';
+import { rate } from './stats';
+
 export type { Reputation };
 
 export const REPUTATION_STATUSES = ['Healthy', 'Under review', 'At risk'] as const;

@@ -4,14 +4,16 @@
  * Rates are fractions (0.05 = 5%): rejects over send attempts (sends + rejects), bounces and
  * complaints over sends; 0 when nothing was sent. One request.
  */
-import { type Counts, readHours } from '../../data/counters';
-import type { Db } from '../../data/db';
-import { lastHours } from '../../rules/time';
+
 // Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
 // server builds exactly what the client reads, with no second copy to drift.
-import type { StatsPoint, Stats, StatsRange } from '../../../sdk/types';
+import type { Stats, StatsPoint, StatsRange } from '../../../sdk/types';
+import { type Counts, readHours } from '../../data/counters';
+import type { Db } from '../../data/db';
 import { ValidationError } from '../../rules/errors';
-export type { StatsPoint, Stats };
+import { lastHours } from '../../rules/time';
+
+export type { Stats, StatsPoint };
 
 export const MAX_STATS_DAYS = 14;
 

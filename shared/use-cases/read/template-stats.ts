@@ -2,12 +2,14 @@
  * GET /v1/templates/stats (seed 000): emails sent through templates (every template ever used,
  * deleted ones included) and the most used existing templates. Two requests.
  */
-import { readTemplateUseCounts } from '../../data/counters';
-import type { Db } from '../../data/db';
-import { listAllTemplates, type Template } from '../../data/templates';
+
 // Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
 // server builds exactly what the client reads, with no second copy to drift.
 import type { TemplateStats } from '../../../sdk/types';
+import { readTemplateUseCounts } from '../../data/counters';
+import type { Db } from '../../data/db';
+import { listAllTemplates, type Template } from '../../data/templates';
+
 export type { TemplateStats };
 
 export const MOST_USED = 10;

@@ -2,17 +2,19 @@
  * GET /v1/usage (seed 003). `usage` covers the billing period; `daily_stats` the last 7, 30 or
  * 90 days ending today, one history entry per day (zeros included). Two requests.
  */
-import { type Counts, failedOf, readDays } from '../../data/counters';
-import { utcDay } from '../../data/keys';
-import type { EffectiveLimits } from '../../data/tenants';
-import type { Plan } from '../../rules/plans';
-import { billingPeriod } from '../../rules/billing-period';
-import { sumDays } from './quota';
-import { loadTenant, type ReadDeps } from './tenant-context';
-import { addUtcDays, lastDays, minDay } from '../../rules/time';
+
 // Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
 // server builds exactly what the client reads, with no second copy to drift.
 import type { Usage } from '../../../sdk/types';
+import { type Counts, failedOf, readDays } from '../../data/counters';
+import { utcDay } from '../../data/keys';
+import type { EffectiveLimits } from '../../data/tenants';
+import { billingPeriod } from '../../rules/billing-period';
+import type { Plan } from '../../rules/plans';
+import { addUtcDays, lastDays, minDay } from '../../rules/time';
+import { sumDays } from './quota';
+import { loadTenant, type ReadDeps } from './tenant-context';
+
 export type { Usage };
 
 export const USAGE_PERIODS = { '7d': 7, '30d': 30, '90d': 90 } as const;

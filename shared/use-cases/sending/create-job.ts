@@ -11,11 +11,11 @@ import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putNewJ
 import { utcDay } from '../../data/keys';
 import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
+import { logger } from '../../platform/powertools';
+import { billingPeriod } from '../../rules/billing-period';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
 import type { Plan, PlanName } from '../../rules/plans';
-import { logger } from '../../platform/powertools';
-import { billingPeriod } from '../../rules/billing-period';
 import { computeQuota, quotaFromDay } from '../read/quota';
 import { loadTenant } from '../read/tenant-context';
 import {

@@ -6,8 +6,8 @@
  */
 import * as z from 'zod';
 import { PRIORITIES } from '../../data/jobs';
-import { PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { isAddress, isMailbox, RESERVED_TAGS, TAG_PATTERN } from '../../rules/addresses';
+import { PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { missingVariables, placeholdersOf, type Variables } from '../../rules/render';
 
 /** SES: at most 50 recipients (To + Cc + Bcc) per message. */

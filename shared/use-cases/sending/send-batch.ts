@@ -29,10 +29,10 @@ import {
   settleUnits,
 } from '../../data/send-records';
 import { logger } from '../../platform/powertools';
-import { enqueueWork, type SendQueues } from './create-job';
 import { backoffMs, effectiveRate, quotaHold, slotOf } from '../../rules/pacing';
 import { RenderError, renderContent } from '../../rules/render';
 import { classifySesError } from '../../rules/ses-errors';
+import { enqueueWork, type SendQueues } from './create-job';
 import { createTicketBroker, TICKET_GRACE_MS } from './ticket-broker';
 import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit, workMessageSchema } from './work-messages';
 

@@ -4,9 +4,9 @@
  * against docs/openapi.yaml).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../../shared/adapters/http/routes';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { ROUTES } from '../../../shared/adapters/http/routes';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { useTestTable } from '../../support/table';
 import { call, useApiEnv } from './support';

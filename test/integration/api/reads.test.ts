@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant } from '../../../shared/data/tenants';
-import { ulid } from '../../../shared/rules/ids';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { ulid } from '../../../shared/rules/ids';
 import { bounce, click, complaint, delivery, open, reject, renderingFailure, send, sesMessageId } from '../../fixtures/ses-events';
 import { ingestSesEvents, stopIngestPollers } from '../../support/ingest';
 import { useTestTable } from '../../support/table';

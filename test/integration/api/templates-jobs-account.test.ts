@@ -3,8 +3,8 @@ import { putAccountSnapshot, recordAccountPollFailure } from '../../../shared/da
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant, getTenant } from '../../../shared/data/tenants';
-import { ulid } from '../../../shared/rules/ids';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
 import { call, expectMatchesOpenApi, useApiEnv } from './support';
 

@@ -13,10 +13,10 @@ import { finalizeJobIfSettled, getJob, listJobs, settleUnsentUnits } from '../..
 import { keys, utcDay } from '../../../shared/data/keys';
 import { readReserved } from '../../../shared/data/send-cap';
 import { createTenant, type TenantLimits } from '../../../shared/data/tenants';
-import { loadPlans } from '../../../shared/rules/plans';
-import { billingPeriod } from '../../../shared/rules/billing-period';
-import { createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { billingPeriod } from '../../../shared/rules/billing-period';
+import { loadPlans } from '../../../shared/rules/plans';
+import { createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
 import { call, type Reply, useApiEnv } from '../api/support';

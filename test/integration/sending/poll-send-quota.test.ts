@@ -12,8 +12,8 @@ import { getAccountSnapshot } from '../../../shared/data/account';
 import { applyCounterChunk } from '../../../shared/data/counter-writes';
 import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { useTestTable } from '../../support/table';
 

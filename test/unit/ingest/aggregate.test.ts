@@ -2,8 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { LastClaim } from '../../../shared/data/messages';
-import { chunkRecords, counterUpdatesOf, newClaimOf, seqGreater } from '../../../shared/use-cases/ingest/aggregate';
 import { statusOf } from '../../../shared/rules/message-status';
+import { chunkRecords, counterUpdatesOf, newClaimOf, seqGreater } from '../../../shared/use-cases/ingest/aggregate';
 
 let seq = 100000000000000000000n;
 function record(next: Record<string, unknown> | undefined, prev?: Record<string, unknown>, eventName: DynamoDBRecord['eventName'] = 'MODIFY'): DynamoDBRecord {

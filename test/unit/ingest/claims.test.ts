@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { claimOf, eventIdOf, sendFailedClaim } from '../../../shared/use-cases/ingest/claims';
 import { parseSesNotification, unwrapSqsBody } from '../../../shared/rules/ses-events';
+import { claimOf, eventIdOf, sendFailedClaim } from '../../../shared/use-cases/ingest/claims';
 import * as ses from '../../fixtures/ses-events';
 
 const at = new Date('2026-04-01T10:00:00.000Z');

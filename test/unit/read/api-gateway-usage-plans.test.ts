@@ -11,8 +11,8 @@ import {
   NotFoundException,
 } from '@aws-sdk/client-api-gateway';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../shared/rules/errors';
 import { ApiGatewayUsagePlans, usagePlansFromConfig } from '../../../shared/platform/usage-plans';
+import { ConfigurationError } from '../../../shared/rules/errors';
 
 function fakeClient(fail: Partial<Record<string, Error>> = {}) {
   const calls: { name: string; input: Record<string, unknown> }[] = [];

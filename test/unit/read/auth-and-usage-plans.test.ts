@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ADMIN_PLAN_LIMITS, InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { bearerKey, generateApiKey, hashApiKey, isWellFormedApiKey } from '../../../shared/rules/api-key';
 import { DEFAULT_PLANS } from '../../../shared/rules/plans';
-import { ADMIN_PLAN_LIMITS, InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 
 describe('API keys', () => {
   it('are mm_live_ keys with 256 random bits, hashed with SHA-256', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PayloadTooLargeError, ValidationError } from '../../../shared/rules/errors';
 import { parseWith } from '../../../shared/adapters/http/http-handler';
 import { isAddress, isMailbox } from '../../../shared/rules/addresses';
+import { PayloadTooLargeError, ValidationError } from '../../../shared/rules/errors';
 import {
   bulkEmailSchema,
   checkContentChoice,
