@@ -185,7 +185,6 @@ export class MailmeterStack extends Stack {
 
     // Ingestion: SES → configuration set → events topic → ingester (directly or through SQS).
     const ingester = functions['ingest-events'];
-    addEnvironment(ingester, { INGEST_MODE: stage.ingestMode });
     if (stage.ingestMode === 'direct') {
       // SNS redrives to the DLQ what it could not deliver; Lambda sends there what still
       // failed after its async retries. Either way no event is lost silently.
@@ -271,7 +270,6 @@ export class MailmeterStack extends Stack {
     addEnvironment(adminTenants, {
       USAGE_PLAN_MODE: 'apigateway',
       USAGE_PLANS_JSON: this.toJsonString(usagePlanIds),
-      ADMIN_USAGE_PLAN_ID: this.api.adminUsagePlan.usagePlanId,
     });
     adminTenants.addToRolePolicy(
       new PolicyStatement({
