@@ -23,6 +23,8 @@ export interface AcceptedMessage {
   tags: Record<string, string>;
   configurationSetName?: string;
   region: string;
+  /** ARN of the identity the send was authorised by; defaults to the From domain's. */
+  sourceArn?: string;
 }
 
 export type SesEventType = 'Send' | 'Delivery' | 'Bounce' | 'Complaint' | 'Open' | 'Click';
@@ -77,7 +79,7 @@ export function mailObject(m: AcceptedMessage): Record<string, unknown> {
   return {
     timestamp: m.at.toISOString(),
     source: m.from,
-    sourceArn: `arn:aws:ses:${m.region}:${LOCAL_ACCOUNT_ID}:identity/${domainOf(m.from)}`,
+    sourceArn: m.sourceArn ?? `arn:aws:ses:${m.region}:${LOCAL_ACCOUNT_ID}:identity/${domainOf(m.from)}`,
     sendingAccountId: LOCAL_ACCOUNT_ID,
     messageId: m.messageId,
     destination,

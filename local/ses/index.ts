@@ -3,3 +3,4 @@
 export type { SesEventRecord, SesEventType } from './event-records';
 export type { InjectedError, LocalSesOptions, LocalSesStats, RunningLocalSes, SentMessage, StartLocalSesOptions } from './local-ses';
 export { startLocalSes } from './local-ses';
+export type { IdentityStatus, LocalSesState, TenantSendingStatus } from './registry';

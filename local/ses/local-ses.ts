@@ -5,6 +5,27 @@
  * SES would publish through a configuration set's SNS event destination (mailbox simulator
  * outcomes), published with the real SNS client to `topicArn` (fauxqs locally).
  *
+ * It also keeps the account's email identities and SES tenants (registry.ts): CreateEmailIdentity,
+ * GetEmailIdentity, ListEmailIdentities, DeleteEmailIdentity, PutEmailIdentityMailFromAttributes,
+ * CreateTenant, GetTenant, ListTenants, DeleteTenant, Create/DeleteTenantResourceAssociation,
+ * ListTenantResources and ListResourceTenants, at the paths of the SDK's operation schemas. Local
+ * identities verify by themselves after `identityVerificationDelayMs`. With
+ * `requireVerifiedIdentities`, SendEmail refuses an unverified sender as SES does; with a
+ * `TenantName`, it refuses an unknown tenant, resources not associated with the tenant and a
+ * DISABLED tenant.
+ *
+ * Errors and where their wording comes from:
+ * - MessageRejected 400 "Email address is not verified. The following identities failed the check
+ *   in region <REGION>: <address>" — the SES developer guide, "Amazon SES email sending errors".
+ * - SendEmail with an unknown TenantName: NotFoundException 404 "Tenant <name> for AwsAccountId
+ *   <account> not found."; resources not associated: AccessDeniedException 403 "Tenant not associated
+ *   with resources [<arn>, ...]." (not in the SDK's model, so the client raises a plain
+ *   SESv2ServiceException named AccessDeniedException); tenant-management misses: NotFoundException
+ *   "The requested tenant <name> does not exist." — as observed against SES and recorded by other
+ *   emulators' tests (public sources, not AWS documentation).
+ * - A DISABLED tenant: SendingPausedException 400 (a modelled SendEmail error; the wording is ours,
+ *   SES's own is not published).
+ *
  * Knobs for tests and the bench: a true per-second MaxSendRate (any 1,000 ms window holds at
  * most `maxSendRate` accepted sends, otherwise 429 TooManyRequestsException "Maximum sending
  * rate exceeded."), Max24HourSend, a throttling-injection ratio, 5xx injection, injected
@@ -14,7 +35,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { type AcceptedMessage, bareAddress, simulatedEvents } from './event-records';
+import { SesError } from './errors';
+import { type AcceptedMessage, bareAddress, LOCAL_ACCOUNT_ID, simulatedEvents } from './event-records';
+import { createRegistry, type IdentityStatus, type LocalSesState, type TenantSendingStatus } from './registry';
 
 export type InjectedError =
   | 'MessageRejected'
@@ -50,6 +73,19 @@ export interface LocalSesOptions {
   latencyMs?: number;
   /** Configuration set applied when a request names none (SES's default configuration set). */
   defaultConfigurationSet?: string;
+  /** How long a new identity stays PENDING before it verifies by itself (ms; default 2000). */
+  identityVerificationDelayMs?: number;
+  /**
+   * Refuse SendEmail from a sender that is not verified (400 MessageRejected), as SES does.
+   * Off by default so callers that never create identities keep working.
+   */
+  requireVerifiedIdentities?: boolean;
+  /**
+   * Identities that exist and are verified from the start (domains or addresses), e.g.
+   * ['example.com']. They are real identities: GetEmailIdentity shows them and CreateEmailIdentity
+   * on one answers AlreadyExistsException.
+   */
+  verifiedIdentities?: string[];
 }
 
 export interface StartLocalSesOptions extends LocalSesOptions {
@@ -61,10 +97,18 @@ export interface StartLocalSesOptions extends LocalSesOptions {
   topicArn?: string;
   /** No console output for publish failures. */
   quiet?: boolean;
+  /** Identities, tenants and associations to start with (a snapshot from `exportState`). */
+  state?: LocalSesState;
+  /** Called with a fresh snapshot after every change to identities, tenants or associations. */
+  onStateChange?: (state: LocalSesState) => void;
+  /** Clock of the identity verification delay (epoch ms); tests may inject one. */
+  clock?: () => number;
 }
 
 export interface SentMessage extends AcceptedMessage {
   recipients: string[];
+  /** The TenantName the message was sent through, if any. */
+  tenantName?: string;
 }
 
 export interface LocalSesStats {
@@ -87,23 +131,21 @@ export interface RunningLocalSes {
   reset(): void;
   /** Waits until every event has been published to SNS. */
   flush(): Promise<void>;
+  /** A JSON snapshot of identities, tenants and associations (not of sent mail or counters). */
+  exportState(): LocalSesState;
+  /** Replaces identities, tenants and associations with a snapshot. */
+  importState(state: LocalSesState): void;
+  /** Forces an identity's verification status (`undefined` goes back to the delay). */
+  setIdentityStatus(identity: string, status: IdentityStatus | undefined): void;
+  /** Sets a tenant's SendingStatus, as SES's reputation management or an operator would. */
+  setTenantSendingStatus(tenantName: string, status: TenantSendingStatus): void;
   stop(): Promise<void>;
 }
 
 const SESSION_HEADERS = { 'content-type': 'application/json', 'x-amzn-requestid': '' };
 
-class SesError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const INJECTED: Record<InjectedError, { status: number; message: string }> = {
-  MessageRejected: { status: 400, message: 'Email address is not verified. The following identities failed the check: local' },
+  MessageRejected: { status: 400, message: 'Email address is not verified. The following identities failed the check in region local: local' },
   SendingPausedException: { status: 400, message: 'Sending is paused for this account.' },
   AccountSuspendedException: { status: 400, message: 'The account has been suspended.' },
   BadRequestException: { status: 400, message: "Missing final '@domain'" },
@@ -134,6 +176,14 @@ function strings(v: unknown): string[] {
 
 export async function startLocalSes(start: StartLocalSesOptions): Promise<RunningLocalSes> {
   let options: LocalSesOptions = { sendingEnabled: true, enforcementStatus: 'HEALTHY', productionAccessEnabled: true, ...start };
+  const registry = createRegistry({
+    region: start.region,
+    now: start.clock ?? Date.now,
+    verificationDelayMs: () => options.identityVerificationDelayMs ?? 2000,
+    onChange: start.onStateChange ? () => start.onStateChange?.(registry.exportState()) : undefined,
+  });
+  if (start.state) registry.importState(start.state);
+  registry.ensureVerified(options.verifiedIdentities ?? []);
   const sent: SentMessage[] = [];
   const stats: LocalSesStats = { requests: 0, accepted: 0, throttled: 0, injectedErrors: 0, published: 0, publishErrors: 0 };
   /** Accept times (ms) within the last second, for the rate window. */
@@ -223,6 +273,31 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       }
       tags[name] = value;
     }
+    const configurationSetName =
+      typeof body.ConfigurationSetName === 'string' ? body.ConfigurationSetName : options.defaultConfigurationSet;
+    const identity = registry.resolveIdentity(from);
+    const tenantName = typeof body.TenantName === 'string' ? body.TenantName : undefined;
+    if (tenantName !== undefined) {
+      const tenant = registry.findTenant(tenantName);
+      if (!tenant) throw new SesError('NotFoundException', 404, `Tenant ${tenantName} for AwsAccountId ${LOCAL_ACCOUNT_ID} not found.`);
+      // Every resource the send uses must be associated with the tenant: the From identity and
+      // the configuration set in effect (the request's, else the identity's default, else the account's).
+      const bare = bareAddress(from);
+      const used = [registry.identityArn(identity?.name ?? bare.slice(bare.lastIndexOf('@') + 1))];
+      const setInEffect = typeof body.ConfigurationSetName === 'string' ? body.ConfigurationSetName : (identity?.configurationSetName ?? options.defaultConfigurationSet);
+      if (setInEffect) used.push(registry.configurationSetArn(setInEffect));
+      const missing = registry.unassociated(tenant, used);
+      if (missing.length) throw new SesError('AccessDeniedException', 403, `Tenant not associated with resources [${missing.join(', ')}].`);
+      if (tenant.sendingStatus === 'DISABLED') throw new SesError('SendingPausedException', 400, `Sending is paused for tenant ${tenantName}.`);
+    }
+    if (options.requireVerifiedIdentities && !registry.isVerifiedSender(from)) {
+      const address = (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
+      throw new SesError(
+        'MessageRejected',
+        400,
+        `Email address is not verified. The following identities failed the check in region ${start.region.toUpperCase()}: ${address}`,
+      );
+    }
     for (const r of recipients) {
       const err = options.errorFor?.[bareAddress(r)];
       if (err) throw injected(err);
@@ -241,8 +316,6 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     }
     recentAccepts.push(now);
     dayAccepts.push([now, recipients.length]);
-    const configurationSetName =
-      typeof body.ConfigurationSetName === 'string' ? body.ConfigurationSetName : options.defaultConfigurationSet;
     const m: SentMessage = {
       messageId: messageId(),
       at: new Date(now),
@@ -257,7 +330,9 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       tags,
       configurationSetName,
       region: start.region,
+      sourceArn: identity ? registry.identityArn(identity.name) : undefined,
       recipients: recipients.map(bareAddress),
+      ...(tenantName !== undefined ? { tenantName } : {}),
     };
     sent.push(m);
     stats.accepted++;
@@ -281,6 +356,46 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     };
   }
 
+  /** Method and path of each operation, as the SDK's operation schemas (`{ [_h]: [method, path] }`) give them. */
+  function route(method: string, path: string, body: Record<string, unknown>): unknown {
+    const identityPath = /^\/v2\/email\/identities\/([^/]+)(\/mail-from)?$/.exec(path);
+    if (identityPath) {
+      const name = decodeURIComponent(identityPath[1] ?? '');
+      if (identityPath[2] && method === 'PUT') return registry.putMailFrom(name, body);
+      if (!identityPath[2] && method === 'GET') return registry.getEmailIdentity(name);
+      if (!identityPath[2] && method === 'DELETE') return registry.deleteEmailIdentity(name);
+    }
+    const key = `${method} ${path}`;
+    switch (key) {
+      case 'POST /v2/email/outbound-emails':
+        return sendEmail(body);
+      case 'GET /v2/email/account':
+        return getAccount();
+      case 'POST /v2/email/identities':
+        return registry.createEmailIdentity(body);
+      case 'POST /v2/email/list-identities': // the current SDK
+      case 'GET /v2/email/identities': // older SDKs
+        return registry.listEmailIdentities();
+      case 'POST /v2/email/tenants':
+        return registry.createTenant(body);
+      case 'POST /v2/email/tenants/get':
+        return registry.getTenant(body);
+      case 'POST /v2/email/tenants/list':
+        return registry.listTenants();
+      case 'POST /v2/email/tenants/delete':
+        return registry.deleteTenant(body);
+      case 'POST /v2/email/tenants/resources':
+        return registry.associate(body);
+      case 'POST /v2/email/tenants/resources/delete':
+        return registry.disassociate(body);
+      case 'POST /v2/email/tenants/resources/list':
+        return registry.listTenantResources(body);
+      case 'POST /v2/email/resources/tenants/list':
+        return registry.listResourceTenants(body);
+    }
+    throw new SesError('NotFoundException', 404, `the local SES does not implement ${method} ${path}`);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     stats.requests++;
     const requestId = randomUUID();
@@ -291,20 +406,16 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       res.end(JSON.stringify(payload));
     };
     try {
-      const path = (req.url ?? '').split('?')[0];
+      const path = (req.url ?? '').split('?')[0] ?? '';
       const raw = await readBody(req);
       if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
-      if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
-        let body: Record<string, unknown>;
-        try {
-          body = JSON.parse(raw || '{}') as Record<string, unknown>;
-        } catch {
-          throw new SesError('BadRequestException', 400, 'request body is not JSON');
-        }
-        return reply(200, sendEmail(body));
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      } catch {
+        throw new SesError('BadRequestException', 400, 'request body is not JSON');
       }
-      if (req.method === 'GET' && path === '/v2/email/account') return reply(200, getAccount());
-      throw new SesError('NotFoundException', 404, `the local SES does not implement ${req.method} ${path}`);
+      return reply(200, route(req.method ?? 'GET', path, body));
     } catch (err) {
       if (err instanceof SesError) return reply(err.status, { message: err.message }, err.code);
       return reply(500, { message: String(err) }, 'InternalFailure');
@@ -328,6 +439,7 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     stats,
     setOptions(next) {
       options = { ...options, ...next };
+      if (next.verifiedIdentities) registry.ensureVerified(next.verifiedIdentities);
     },
     reset() {
       sent.length = 0;
@@ -336,6 +448,13 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       for (const k of Object.keys(stats) as (keyof LocalSesStats)[]) stats[k] = 0;
     },
     flush,
+    exportState: () => registry.exportState(),
+    importState(state) {
+      registry.importState(state);
+      registry.ensureVerified(options.verifiedIdentities ?? []);
+    },
+    setIdentityStatus: (identity, status) => registry.setIdentityStatus(identity, status),
+    setTenantSendingStatus: (tenantName, status) => registry.setTenantSendingStatus(tenantName, status),
     async stop() {
       await flush();
       sns?.destroy();
