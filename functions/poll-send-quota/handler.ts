@@ -1,20 +1,22 @@
 /**
  * Scheduled (EventBridge, every POLL_INTERVAL_SECONDS): SES v2 GetAccount → the account
- * snapshot, and CloudWatch metrics in EMF. The use case is shared/use-cases/sending/quota-poll.ts.
+ * snapshot, and CloudWatch metrics in EMF (published by lambdaHandler's metrics middleware, also
+ * when the poll fails). The use case is shared/use-cases/sending/quota-poll.ts.
  */
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import middy from '@middy/core';
 import * as z from 'zod';
-import { createDb } from '../../shared/data/db';
+import { sesClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
-import { metrics } from '../../shared/platform/powertools';
+import { lambdaHandler, metrics } from '../../shared/platform/powertools';
 import { pollSendQuota, quotaUsedPercent } from '../../shared/use-cases/sending/quota-poll';
 
 const config = readConfig({ ...baseConfigShape, POLL_INTERVAL_SECONDS: z.coerce.number().int().positive().default(300) });
-const db = createDb(config.TABLE_NAME);
-const ses = new SESv2Client({});
+const db = tableClient(config.TABLE_NAME);
+const ses = sesClient();
 
-export const handler = middy(async () => {
-  const snapshot = await pollSendQuota({ db, ses, metrics });
-  return { quotaUsedPercent: quotaUsedPercent(snapshot), maxSendRate: snapshot.MaxSendRate, polledAt: snapshot.polledAt };
-});
+export const handler = lambdaHandler(
+  async () => {
+    const snapshot = await pollSendQuota({ db, ses, metrics });
+    return { quotaUsedPercent: quotaUsedPercent(snapshot), maxSendRate: snapshot.MaxSendRate, polledAt: snapshot.polledAt };
+  },
+  { metrics: true },
+);

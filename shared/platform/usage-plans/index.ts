@@ -1,8 +1,8 @@
 /** Picks the UsagePlans implementation from configuration (USAGE_PLAN_MODE). */
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod';
 import { ConfigurationError } from '../../rules/errors';
 import { PLAN_NAMES } from '../../rules/plans';
+import { apiGatewayClient } from '../aws-clients';
 import { ApiGatewayUsagePlans } from './api-gateway';
 import { sharedInMemoryUsagePlans } from './in-memory';
 import type { UsagePlans } from './usage-plans';
@@ -28,5 +28,5 @@ export function usagePlansFromConfig(config: { USAGE_PLAN_MODE: 'apigateway' | '
   }
   const parsed = z.partialRecord(z.enum(PLAN_NAMES), z.string().min(1)).safeParse(raw);
   if (!parsed.success) throw new ConfigurationError('USAGE_PLANS_JSON must map plan names to usage plan ids');
-  return new ApiGatewayUsagePlans(new APIGatewayClient({}), parsed.data, config.STAGE);
+  return new ApiGatewayUsagePlans(apiGatewayClient(), parsed.data, config.STAGE);
 }

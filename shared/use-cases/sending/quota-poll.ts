@@ -3,8 +3,11 @@
  * GET /v1/account shows; then CloudWatch metrics in EMF: global quota use (QuotaUsedPercent,
  * which the stack alarms on) and each active tenant's bounce and complaint rate, computed the
  * same way as GET /v1/reputation. A failed poll keeps the last snapshot and marks it stale.
+ *
+ * The account metrics are stored on `deps.metrics` and published by the caller (the handler's
+ * logMetrics middleware), so they go out whether the poll succeeds or throws; each tenant's
+ * rates are single metrics (their own TenantId dimension), published as they are added.
  */
-
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetAccountCommand, type GetAccountCommandOutput, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { type AccountSnapshot, putAccountSnapshot, recordAccountPollFailure } from '../../data/account';
@@ -62,9 +65,9 @@ export async function pollSendQuota(deps: PollDeps): Promise<AccountSnapshot> {
   } catch (err) {
     // Keep the last good values; GET /v1/account shows them as stale.
     logger.error('SES GetAccount failed; the last snapshot is kept and marked stale', { error: err as Error });
-    await recordAccountPollFailure(deps.db, `${(err as Error).name ?? 'Error'}: ${(err as Error).message ?? String(err)}`, now);
+    // Recorded first, so the failure is counted even when marking the snapshot stale fails too.
     deps.metrics.addMetric(METRIC_NAMES.pollFailed, MetricUnit.Count, 1);
-    deps.metrics.publishStoredMetrics();
+    await recordAccountPollFailure(deps.db, `${(err as Error).name ?? 'Error'}: ${(err as Error).message ?? String(err)}`, now);
     throw err;
   }
   const m = deps.metrics;
@@ -77,7 +80,6 @@ export async function pollSendQuota(deps: PollDeps): Promise<AccountSnapshot> {
   const account = await getReputation(deps.db, ACCOUNT_SCOPE, now);
   m.addMetric(METRIC_NAMES.accountBounceRate, MetricUnit.Percent, account.bounceRate.rate * 100);
   m.addMetric(METRIC_NAMES.accountComplaintRate, MetricUnit.Percent, account.complaintRate.rate * 100);
-  m.publishStoredMetrics();
   await publishTenantRates(deps, now);
   return snapshot;
 }

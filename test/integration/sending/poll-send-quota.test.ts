@@ -1,11 +1,14 @@
 /**
  * The quota poller against the local SES v2 endpoint (GetAccount over the wire) and DynamoDB
  * Local: the stored snapshot, a failed poll keeping the last snapshot marked stale, and the EMF
- * metrics it prints (captured from stdout, where Lambda hands them to CloudWatch).
+ * metrics it prints (captured from stdout, where Lambda hands them to CloudWatch). The use case
+ * only stores the account metrics; the handler's logMetrics middleware publishes them, so the
+ * use-case tests flush as it does, and the handler tests check the middleware does.
  */
 
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
 import { getAccountSnapshot } from '../../../shared/data/account';
@@ -16,6 +19,14 @@ import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memo
 import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { useTestTable } from '../../support/table';
+
+// Before the modules that create the metrics instance: tests may run with POWERTOOLS_DEV
+// (vitest.config.ts), which disables metrics, and these tests read them; and Powertools counts
+// a cold start only where Lambda says how the environment was initialised.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+});
 
 const t = useTestTable();
 let ses: RunningLocalSes;
@@ -30,12 +41,19 @@ afterAll(async () => {
   await ses?.stop();
 });
 
-/** Runs `fn` and returns the EMF documents it printed (and what it threw). */
-async function emfAndErrorOf(fn: () => Promise<unknown>): Promise<{ docs: Record<string, unknown>[]; error?: unknown }> {
+/**
+ * Runs `fn` and returns the EMF documents it printed (and what it threw). With `metrics`, the
+ * stored metrics are published afterwards, returned or thrown, as the logMetrics middleware does.
+ */
+async function emfAndErrorOf(fn: () => Promise<unknown>, metrics?: Metrics): Promise<{ docs: Record<string, unknown>[]; error?: unknown }> {
   const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  // Powertools prints to process.stdout, or through the global console with POWERTOOLS_DEV.
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     lines.push(String(chunk));
     return true;
+  });
+  const console_ = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(String).join(' '));
   });
   let error: unknown;
   try {
@@ -43,7 +61,9 @@ async function emfAndErrorOf(fn: () => Promise<unknown>): Promise<{ docs: Record
   } catch (err) {
     error = err;
   } finally {
-    spy.mockRestore();
+    metrics?.publishStoredMetrics();
+    stdout.mockRestore();
+    console_.mockRestore();
   }
   const docs = lines
     .flatMap((l) => l.split('\n'))
@@ -52,8 +72,8 @@ async function emfAndErrorOf(fn: () => Promise<unknown>): Promise<{ docs: Record
   return { docs, error };
 }
 
-async function emfOf(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const { docs, error } = await emfAndErrorOf(fn);
+async function emfOf(fn: () => Promise<unknown>, metrics?: Metrics): Promise<Record<string, unknown>[]> {
+  const { docs, error } = await emfAndErrorOf(fn, metrics);
   if (error) throw error;
   return docs;
 }
@@ -79,7 +99,7 @@ describe('poll-send-quota', () => {
       ],
     });
     const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: 'mailmeter' });
-    const docs = await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics, now: () => now }));
+    const docs = await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics, now: () => now }), metrics);
 
     expect(await getAccountSnapshot(t.db)).toEqual({
       Max24HourSend: 50_000,
@@ -102,11 +122,11 @@ describe('poll-send-quota', () => {
 
   it('keeps the last snapshot and marks it stale when GetAccount fails', async () => {
     const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: 'mailmeter' });
-    await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics }));
+    await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics }), metrics);
     const before = await getAccountSnapshot(t.db);
     const down = new SESv2Client({ endpoint: `http://127.0.0.1:${await freePort()}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     const failedAt = new Date(Date.now() + 60_000);
-    const { docs, error } = await emfAndErrorOf(() => pollSendQuota({ db: t.db, ses: down, metrics, now: () => failedAt }));
+    const { docs, error } = await emfAndErrorOf(() => pollSendQuota({ db: t.db, ses: down, metrics, now: () => failedAt }), metrics);
     down.destroy();
     expect(error).toBeInstanceOf(Error);
     const after = await getAccountSnapshot(t.db);
@@ -116,5 +136,34 @@ describe('poll-send-quota', () => {
     expect(docs).toHaveLength(1);
     expect(docs[0]).toMatchObject({ QuotaPollFailed: 1 });
     expect(metricNames(docs[0] ?? {})).not.toContain('QuotaUsedPercent');
+  });
+});
+
+describe('poll-send-quota handler', () => {
+  it('publishes what the poll stored, and a ColdStart metric, through its middleware; on a failed poll too', async () => {
+    process.env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
+    const { handler } = await import('../../../functions/poll-send-quota/handler');
+    const { sesClient } = await import('../../../shared/platform/aws-clients');
+    const context = { functionName: 'mailmeter-poll-send-quota', awsRequestId: 'poll-test' } as Context;
+
+    const docs = await emfOf(() => handler({}, context));
+    expect(docs.filter((d) => metricNames(d).includes('ColdStart'))).toHaveLength(1);
+    expect(docs.find((d) => metricNames(d).includes('QuotaUsedPercent'))).toMatchObject({ QuotaUsedPercent: 80, QuotaPollFailed: 0 });
+
+    // The handler's own client, from the one client module: fail every call before it is sent.
+    sesClient().middlewareStack.add(
+      () => async () => {
+        throw new Error('SES is unreachable');
+      },
+      { step: 'initialize', name: 'sesDown' },
+    );
+    try {
+      const failed = await emfAndErrorOf(() => handler({}, context));
+      expect(failed.error).toBeInstanceOf(Error);
+      expect(failed.docs).toHaveLength(1); // warm now: no second ColdStart
+      expect(failed.docs[0]).toMatchObject({ QuotaPollFailed: 1 });
+    } finally {
+      sesClient().middlewareStack.remove('sesDown');
+    }
   });
 });
