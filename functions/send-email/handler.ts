@@ -1,19 +1,17 @@
 /**
  * SQS consumer of the three send queues (one event source mapping per queue, with
- * ReportBatchItemFailures). The core loop is shared/use-cases/sending/send-batch.ts.
+ * ReportBatchItemFailures). The algorithm is shared/use-cases/sending/send-batch.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { getAccountSnapshot } from '../../shared/data/account';
-import { createDb } from '../../shared/data/db';
+import { sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
-import { logger } from '../../shared/platform/powertools';
+import { lambdaHandler, logger } from '../../shared/platform/powertools';
 import { reportSendFailedVia } from '../../shared/use-cases/sending/report-failure';
-import { cachedAccount, DEFAULT_SENDER_SETTINGS, processSendBatch } from '../../shared/use-cases/sending/send-batch';
+import { cachedAccount, DEFAULT_SENDER_SETTINGS, type SenderDeps, startSendBatch } from '../../shared/use-cases/sending/send-batch';
 
 const d = DEFAULT_SENDER_SETTINGS;
 const config = readConfig({
@@ -30,12 +28,10 @@ const config = readConfig({
   SENDER_ACCOUNT_CACHE_SECONDS: z.coerce.number().min(0).default(10),
 });
 
-const db = createDb(config.TABLE_NAME);
-// maxAttempts 1: the SDK must not retry on its own — a retry after a timeout could send twice,
-// and retries on throttling would bypass the shared pacer. The core loop retries what is safe.
-const ses = new SESv2Client({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 } });
-const sqs = new SQSClient({});
-const deps = {
+const db = tableClient(config.TABLE_NAME);
+const ses = sesSendingClient();
+const sqs = sqsClient();
+const deps: SenderDeps = {
   db,
   ses,
   sqs,
@@ -55,14 +51,23 @@ const deps = {
 /** Exposed for tests that inject faults on the real clients. */
 export const clients = { ses, sqs, db };
 
-export const handler = middy(async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-  const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
-  const outcome = await processSendBatch(
-    deps,
-    event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
+export const handler = lambdaHandler(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const remaining = context.getRemainingTimeInMillis?.() ?? 60_000;
+  // One sender per invocation: its pool of SES calls and its pacer tickets are shared by all
+  // the batch's messages, which the batch processor hands it concurrently.
+  const batch = startSendBatch(deps, {
     // A fresh owner per invocation: a claim must never look like its own to a later attempt.
-    { invocationId: `${context?.awsRequestId ?? 'local'}:${randomUUID()}`, deadline: Date.now() + remaining },
-  );
-  logger.info('send batch done', { ...outcome.stats, failedMessages: outcome.failedMessageIds.length });
-  return { batchItemFailures: outcome.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+    invocationId: `${context.awsRequestId ?? 'local'}:${randomUUID()}`,
+    deadline: Date.now() + remaining,
+  });
+  // A processor per invocation: outside Lambda (tests, the local stack) invocations run
+  // concurrently in one process and would share a module-scope processor's records.
+  // throwOnFullBatchFailure off: a batch whose every message failed is answered like any other
+  // (each listed in batchItemFailures), not turned into a failed invocation.
+  const response = await processPartialResponse(event, (record: SQSRecord) => batch.processMessage(record), new BatchProcessor(EventType.SQS), {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  logger.info('send batch done', { ...batch.stats, failedMessages: response.batchItemFailures.length });
+  return response;
 });

@@ -4,14 +4,13 @@
  * validate variables, store the job with its content once, and fan its recipients out into
  * SQS messages on the queue of the job's priority.
  */
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readDays } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putNewJob, settleUnsentUnits } from '../../data/jobs';
 import { utcDay } from '../../data/keys';
 import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
-import { logger } from '../../platform/powertools';
 import { billingPeriod } from '../../rules/billing-period';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
@@ -28,13 +27,8 @@ import {
   placeholdersOf,
   type SingleEmailRequest,
 } from './requests';
-import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit } from './work-messages';
-
-export interface SendQueues {
-  high: string;
-  normal: string;
-  low: string;
-}
+import { chunkUnits, recipientsOf, type WorkUnit } from './work-messages';
+import { enqueueWork, type SendQueues } from './work-queue';
 
 export interface CreateJobDeps {
   db: Db;
@@ -184,39 +178,4 @@ async function admitUnderHardCap(deps: CreateJobDeps, tenantId: string, recipien
   });
   if (!reservation.admitted) throw refuse(Math.max(quota.used, reservation.reserved));
   return periodStartDay;
-}
-
-/**
- * Sends work messages, ten per SendMessageBatch, a few batches in parallel. Entries SQS fails
- * are retried; returns the messages that still could not be sent.
- */
-export async function enqueueWork(sqs: SQSClient, queueUrl: string, messages: WorkMessage[], delaySeconds = 0): Promise<WorkMessage[]> {
-  const notQueued: WorkMessage[] = [];
-  const batches: WorkMessage[][] = [];
-  for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++] ?? [];
-      let entries = batch.map((m, k) => ({ Id: String(k), MessageBody: JSON.stringify(m), DelaySeconds: delaySeconds }));
-      for (let attempt = 0; entries.length > 0; attempt++) {
-        let failed: Set<string | undefined>;
-        try {
-          const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-          failed = new Set((out.Failed ?? []).map((f) => f.Id));
-        } catch (err) {
-          logger.warn('SendMessageBatch failed', { queueUrl, error: err as Error });
-          failed = new Set(entries.map((e) => e.Id));
-        }
-        entries = entries.filter((e) => failed.has(e.Id));
-        if (entries.length && attempt >= 3) {
-          logger.error('could not enqueue send work', { queueUrl, entries: entries.length });
-          for (const e of entries) notQueued.push(batch[Number(e.Id)] as WorkMessage);
-          break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, batches.length) }, worker));
-  return notQueued;
 }

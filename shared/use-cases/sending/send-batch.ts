@@ -1,17 +1,18 @@
 /**
- * The sender's core loop (functions/send-email is a thin adapter around it). For each SQS
- * message: load the job's content once, then send every unit through a bounded pool:
+ * The sender's algorithm (functions/send-email is a thin adapter around it). One invocation
+ * shares one pool of SES calls in flight and one pacer ticket broker across its messages.
  *
- *   read send records (one batch) → settled? skip : claim the unit's record (conditional put)
- *   → take a pacer ticket → wait for its time → SES SendEmail → settle the record together
- *   with the job's counts (small transactions of up to 10 units, within 250 ms)
+ * A message:  parse → load the job → held? re-queue all its units : send each unit
+ *             → re-queue what could not go → mark the job deferred when held → finish the job
+ * A unit:     outcome known? skip : claim its send record → render → pace (pacer ticket, wait
+ *             for its time) → SES SendEmail → settle (record + job counts, batched)
  *
- * Units that cannot go now (quota hold, throttled past the in-process retries, the
- * invocation running out of time, a claim still leased by another sender) are re-queued as a
- * new SQS message with a delay, and the original message is acknowledged; so nothing is lost,
- * nothing sits in the DLQ for a reason that is not a bug, and the job shows `deferred` while
- * held. A message that hits an unexpected error is reported as a batch item failure and comes
- * back; its settled units are skipped then.
+ * Units that cannot go now (quota hold, throttled past the in-process retries, the invocation
+ * running out of time, a claim still leased by another sender) are re-queued as a new SQS
+ * message with a delay, and the original message is acknowledged; so nothing is lost, nothing
+ * sits in the DLQ for a reason that is not a bug, and the job shows `deferred` while held. A
+ * message that hits an unexpected error throws (a batch item failure) and comes back; its
+ * settled units are skipped then. docs/sending.md explains each step.
  */
 import { type SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -31,10 +32,10 @@ import {
 import { logger } from '../../platform/powertools';
 import { backoffMs, effectiveRate, quotaHold, slotOf } from '../../rules/pacing';
 import { RenderError, renderContent } from '../../rules/render';
-import { classifySesError } from '../../rules/ses-errors';
-import { enqueueWork, type SendQueues } from './create-job';
-import { createTicketBroker, TICKET_GRACE_MS } from './ticket-broker';
+import { type ClassifiedSesError, classifySesError } from '../../rules/ses-errors';
+import { createTicketBroker, TICKET_GRACE_MS, type TicketBroker } from './ticket-broker';
 import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit, workMessageSchema } from './work-messages';
+import { enqueueWork, type SendQueues } from './work-queue';
 
 /** What the sender reports for a recipient SES refused after retries (claimEvent's input). */
 export interface SendFailedReport {
@@ -83,16 +84,6 @@ export interface SenderDeps {
   random?: () => number;
 }
 
-export interface BatchRecord {
-  messageId: string;
-  body: string;
-}
-
-export interface BatchOutcome {
-  failedMessageIds: string[];
-  stats: SendStats;
-}
-
 export interface SendStats {
   sent: number;
   failed: number;
@@ -102,15 +93,375 @@ export interface SendStats {
   throttled: number;
 }
 
+/** One invocation's sender: hand it each SQS message of the batch (concurrently). */
+export interface SendBatch {
+  /** Sends a message's units; throws when the message must come back (malformed, missing job, DynamoDB or SQS errors). */
+  processMessage(record: { messageId: string; body: string }): Promise<void>;
+  readonly stats: SendStats;
+}
+
 /** A claim is not used for a SES call this close to its lease's end (the call could outlive it). */
 const LEASE_MARGIN_MS = 1_500;
 /** Settle outcomes in transactions of up to this many units, or after this delay. */
 const SETTLE_BATCH = 10;
 const SETTLE_DELAY_MS = 250;
+/** Time kept at the end of an invocation to re-queue what is left before Lambda's timeout. */
+const REQUEUE_RESERVE_MS = 5_000;
+/** SQS's longest message delay, s. */
+const MAX_DELAY_SECONDS = 900;
 
-type UnitResult = { kind: 'done' } | { kind: 'requeue'; delaySeconds: number; unit: WorkUnit; holdReason?: string };
+/** What one invocation shares across its messages. */
+interface Invocation {
+  deps: SenderDeps;
+  settings: SenderSettings;
+  /** The claims' owner: a fresh id per invocation, so a claim never looks like its own to a later attempt. */
+  owner: string;
+  mustStopBy: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** Bounds SES calls in flight across all messages of the invocation. */
+  pool: <T>(fn: () => Promise<T>) => Promise<T>;
+  tickets: TicketBroker;
+  stats: SendStats;
+}
 
-/** A counting semaphore: bounds SES calls in flight across all messages of an invocation. */
+/** What every unit of one message needs. */
+interface MessageScope {
+  job: Job;
+  content: JobContent;
+  rate: number;
+  settlement: SettleBuffer;
+}
+
+type UnitResult = { kind: 'done' } | Requeue;
+interface Requeue {
+  kind: 'requeue';
+  delaySeconds: number;
+  unit: WorkUnit;
+  holdReason?: string;
+}
+const DONE: UnitResult = { kind: 'done' };
+
+export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; deadline: number }): SendBatch {
+  const run: Invocation = {
+    deps,
+    settings: deps.settings,
+    owner: opts.invocationId,
+    mustStopBy: opts.deadline - REQUEUE_RESERVE_MS,
+    now: deps.now ?? Date.now,
+    sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)))),
+    random: deps.random ?? Math.random,
+    pool: semaphore(deps.settings.maxConcurrency),
+    tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
+    stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0 },
+  };
+  return {
+    stats: run.stats,
+    async processMessage(record) {
+      const message = parseWorkMessage(record);
+      try {
+        await sendMessage(run, message);
+      } catch (err) {
+        logger.error('send message failed; it will be retried', { messageId: record.messageId, jobId: message.jobId, error: err as Error });
+        throw err;
+      }
+    },
+  };
+}
+
+// ---- a message ------------------------------------------------------------------------------
+
+function parseWorkMessage(record: { messageId: string; body: string }): WorkMessage {
+  try {
+    return workMessageSchema.parse(JSON.parse(record.body));
+  } catch (err) {
+    // Malformed work can never succeed: failing it lets the redrive policy park it in the DLQ.
+    logger.error('malformed send message', { messageId: record.messageId, error: err as Error });
+    throw err;
+  }
+}
+
+async function sendMessage(run: Invocation, message: WorkMessage): Promise<void> {
+  const { job, content } = await loadJob(run, message);
+  const snapshot = await run.deps.account();
+  const hold = quotaHold(snapshot);
+  const everyUnitSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
+  const later =
+    hold.hold && !everyUnitSettled
+      ? message.units.map((unit): Requeue => ({ kind: 'requeue', delaySeconds: run.settings.holdDelaySeconds, unit, holdReason: hold.reason }))
+      : await sendUnits(run, job, content, effectiveRate(snapshot), message.units);
+  await requeueUnits(run, message, later);
+  const holdReason = later.find((r) => r.holdReason)?.holdReason;
+  if (holdReason) await markJobDeferred(run.deps.db, job.tenantId, job.id, holdReason, new Date(run.now()));
+  await finalizeJobIfSettled(run.deps.db, job.tenantId, job.id, new Date(run.now()));
+}
+
+async function loadJob(run: Invocation, message: WorkMessage): Promise<{ job: Job; content: JobContent }> {
+  const loaded = await getJobForSending(run.deps.db, message.tenantId, message.jobId);
+  if (!loaded) throw new Error(`job ${message.tenantId}/${message.jobId} not found`);
+  return loaded;
+}
+
+/** Sends the units through the invocation's pool; returns those to re-queue. */
+async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: number, units: WorkUnit[]): Promise<Requeue[]> {
+  if (job.status === 'queued' || job.status === 'deferred') await markJobProcessing(run.deps.db, job.tenantId, job.id, new Date(run.now()));
+  // One read for the whole message: on a redelivery most units are already settled.
+  const known = await getSendRecords(run.deps.db, job.id, units.map((u) => u.i));
+  const scope: MessageScope = { job, content, rate, settlement: openSettleBuffer(run, job, units) };
+  const results = await Promise.all(units.map((u) => run.pool(() => sendUnit(run, scope, u, known.get(u.i)))));
+  await scope.settlement.close();
+  return results.filter((r): r is Requeue => r.kind === 'requeue');
+}
+
+/** New SQS messages (with their delay) for the units that cannot go now. */
+async function requeueUnits(run: Invocation, message: WorkMessage, later: Requeue[]): Promise<void> {
+  const byDelay = new Map<number, WorkUnit[]>();
+  for (const r of later) byDelay.set(r.delaySeconds, [...(byDelay.get(r.delaySeconds) ?? []), r.unit]);
+  const head = { tenantId: message.tenantId, jobId: message.jobId, priority: message.priority };
+  for (const [delay, units] of byDelay) {
+    const notQueued = await enqueueWork(run.deps.sqs, run.deps.queues[message.priority], chunkUnits(head, units), delay);
+    if (notQueued.length) throw new Error(`could not re-queue ${notQueued.length} messages of job ${message.jobId}`);
+    run.stats.requeued += units.length;
+  }
+}
+
+// ---- a unit ---------------------------------------------------------------------------------
+
+async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, known: SendRecord | undefined): Promise<UnitResult> {
+  if (known) return resumeFromRecord(run, scope, unit, known);
+  if (run.now() > run.mustStopBy) return requeue(unit, unit.a ?? 0, 0);
+  const claim = await claimUnit(run, scope.job, unit);
+  // A duplicate delivery got there first: its record decides.
+  if ('record' in claim) return resumeFromRecord(run, scope, unit, claim.record);
+  let input: SendEmailCommandInput;
+  try {
+    input = renderEmail(run.settings, scope.job, scope.content, unit);
+  } catch (err) {
+    if (!(err instanceof RenderError)) throw err;
+    settleMine(run, scope, unit, 'failed', { reason: 'RenderingFailed', detail: err.message });
+    return DONE;
+  }
+  return paceAndSend(run, scope, unit, input, claim.claimedAt);
+}
+
+/** A unit that already has a record: its outcome is known, its claim is still leased, or its owner died. */
+async function resumeFromRecord(run: Invocation, scope: MessageScope, unit: WorkUnit, record: SendRecord): Promise<UnitResult> {
+  if (record.state !== 'sending') {
+    // claimEvent is idempotent: repeating the report covers an attempt that died between
+    // settling the failure and reporting it.
+    if (record.state === 'failed') await reportFailure(run, scope.job, unit, record.reason ?? 'Unknown');
+    run.stats.skipped++;
+    return DONE;
+  }
+  const leaseLeft = record.leaseUntil - run.now();
+  if (leaseLeft > 0) return requeue(unit, unit.a ?? 0, Math.min(MAX_DELAY_SECONDS, Math.ceil(leaseLeft / 1000) + 1));
+  // Its owner died between claiming and recording the outcome: SES may or may not have
+  // accepted the email. Never resend (docs/sending.md); count it as unconfirmed.
+  logger.warn('stale claim settled as unconfirmed', { jobId: scope.job.id, index: unit.i, owner: record.owner });
+  scope.settlement.add({ index: unit.i, state: 'unconfirmed', recipients: recipientsOf(unit), staleBefore: run.now(), reason: 'OwnerLost' });
+  return DONE;
+}
+
+/** The conditional put that lets exactly one sender call SES for a unit; else the record that won. */
+async function claimUnit(run: Invocation, job: Job, unit: WorkUnit): Promise<{ claimedAt: number } | { record: SendRecord }> {
+  const claimedAt = run.now();
+  const claimed = await claimSendRecord(run.deps.db, {
+    jobId: job.id,
+    tenantId: job.tenantId,
+    index: unit.i,
+    owner: run.owner,
+    recipients: recipientsOf(unit),
+    leaseMs: run.settings.claimLeaseMs,
+    now: new Date(claimedAt),
+  });
+  if (claimed) return { claimedAt };
+  const record = await getSendRecord(run.deps.db, job.id, unit.i);
+  if (!record) throw new Error(`claim of ${job.id}/${unit.i} failed but no record exists`);
+  return { record };
+}
+
+function renderEmail(settings: SenderSettings, job: Job, content: JobContent, unit: WorkUnit): SendEmailCommandInput {
+  const rendered = renderContent(content, unit.vars);
+  const tags = [
+    ...Object.entries(content.tags ?? {}).map(([Name, Value]) => ({ Name, Value })),
+    { Name: 'tenant', Value: job.tenantId },
+    { Name: 'job', Value: job.id },
+  ];
+  if (job.templateId) tags.push({ Name: 'template', Value: job.templateId });
+  return {
+    FromEmailAddress: content.from,
+    Destination: { ToAddresses: unit.to, CcAddresses: unit.cc, BccAddresses: unit.bcc },
+    ReplyToAddresses: content.replyTo,
+    Content: {
+      Simple: {
+        Subject: { Data: rendered.subject, Charset: 'UTF-8' },
+        Body: {
+          ...(rendered.html !== undefined ? { Html: { Data: rendered.html, Charset: 'UTF-8' } } : {}),
+          ...(rendered.text !== undefined ? { Text: { Data: rendered.text, Charset: 'UTF-8' } } : {}),
+        },
+      },
+    },
+    ConfigurationSetName: settings.configurationSetName,
+    EmailTags: tags,
+  };
+}
+
+/**
+ * The claimed unit: take a pacer ticket, wait for its time, call SES; retry throttling and 5xx
+ * while the claim's lease leaves room for one more call. Only answers that prove SES did not
+ * accept the email give the claim back.
+ */
+async function paceAndSend(run: Invocation, scope: MessageScope, unit: WorkUnit, input: SendEmailCommandInput, claimedAt: number): Promise<UnitResult> {
+  const s = run.settings;
+  const leaseEnds = claimedAt + s.claimLeaseMs - LEASE_MARGIN_MS;
+  let attempts = unit.a ?? 0;
+  for (let retriesHere = 0; ; ) {
+    const paced = await pace(run, scope, leaseEnds);
+    if (paced === 'again') continue;
+    if (paced === 'no-time') return giveBack(run, scope, unit, attempts, 0);
+    let refused: ClassifiedSesError;
+    try {
+      const out = await run.deps.ses.send(new SendEmailCommand(input));
+      settleMine(run, scope, unit, 'sent', { messageId: out.MessageId });
+      return DONE;
+    } catch (err) {
+      refused = classifySesError(err);
+    }
+    switch (refused.class) {
+      case 'permanent':
+        settleMine(run, scope, unit, 'failed', { reason: refused.code, detail: refused.message });
+        return DONE;
+      case 'unknown':
+        logger.warn('SES outcome unknown; not resending', { jobId: scope.job.id, index: unit.i, error: refused.message });
+        settleMine(run, scope, unit, 'unconfirmed', { reason: refused.code, detail: refused.message });
+        return DONE;
+      case 'hold':
+        return giveBack(run, scope, unit, attempts, s.holdDelaySeconds, `SES: ${refused.message}`);
+      case 'throttled':
+        run.stats.throttled++;
+        break;
+      case 'retryable':
+        break;
+    }
+    attempts++;
+    if (attempts >= s.maxAttempts) {
+      settleMine(run, scope, unit, 'failed', { reason: `RetriesExhausted_${refused.code}`, detail: refused.message });
+      return DONE;
+    }
+    const pause = backoffMs(attempts, run.random);
+    if (++retriesHere > s.inProcessRetries || run.now() + pause + 1000 > Math.min(leaseEnds, run.mustStopBy)) {
+      return giveBack(run, scope, unit, attempts, Math.min(MAX_DELAY_SECONDS, 2 ** Math.min(attempts, 9)));
+    }
+    await run.sleep(pause);
+  }
+}
+
+/**
+ * Waits for a pacer ticket's time: `send` when it has come, `again` to take another ticket
+ * (the schedule was full and the next slot has begun, or the process woke too late), `no-time`
+ * when no ticket fits before the lease or the invocation ends.
+ */
+async function pace(run: Invocation, scope: MessageScope, leaseEnds: number): Promise<'send' | 'again' | 'no-time'> {
+  const ticket = await run.tickets.next(scope.job.priority, scope.rate);
+  if (!ticket || ticket.at > leaseEnds || ticket.at > run.mustStopBy) {
+    if (!ticket && run.now() + 1000 < Math.min(leaseEnds, run.mustStopBy)) {
+      await run.sleep((slotOf(run.now()) + 1) * 1000 - run.now() + Math.floor(run.random() * 20));
+      return 'again';
+    }
+    return 'no-time';
+  }
+  await run.sleep(ticket.at - run.now());
+  // Woken late (a paused process, a busy event loop): sending now would bunch with the sends
+  // of later tickets, which is what SES throttles.
+  return run.now() - ticket.at > TICKET_GRACE_MS ? 'again' : 'send';
+}
+
+/** SES did not accept the email: release the claim so the unit can be claimed again, and re-queue it. */
+async function giveBack(run: Invocation, scope: MessageScope, unit: WorkUnit, attempts: number, delaySeconds: number, holdReason?: string): Promise<UnitResult> {
+  await releaseSendRecord(run.deps.db, scope.job.id, unit.i, run.owner);
+  return requeue(unit, attempts, delaySeconds, holdReason);
+}
+
+function requeue(unit: WorkUnit, attempts: number, delaySeconds: number, holdReason?: string): Requeue {
+  return { kind: 'requeue', delaySeconds, unit: { ...unit, a: attempts }, holdReason };
+}
+
+// ---- settling -------------------------------------------------------------------------------
+
+function settleMine(run: Invocation, scope: MessageScope, unit: WorkUnit, state: SettledState, extra: Partial<Settlement> = {}): void {
+  scope.settlement.add({ index: unit.i, state, recipients: recipientsOf(unit), owner: run.owner, ...extra });
+}
+
+interface SettleBuffer {
+  add(e: Settlement): void;
+  /** Settles what is still waiting; throws the first error any transaction met. */
+  close(): Promise<void>;
+}
+
+/**
+ * Outcomes of one message's units, settled with the job's counts in small transactions: at
+ * most SETTLE_BATCH units, or SETTLE_DELAY_MS after the first one waits, and at the end. A
+ * failure is reported (claimEvent) once its settlement is written.
+ */
+function openSettleBuffer(run: Invocation, job: Job, units: readonly WorkUnit[]): SettleBuffer {
+  const byIndex = new Map(units.map((u) => [u.i, u]));
+  let waiting: Settlement[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = waiting;
+    waiting = [];
+    if (!batch.length) return chain;
+    chain = chain.then(async () => {
+      try {
+        const done = await settleUnits(run.deps.db, job.tenantId, job.id, batch, new Date(run.now()));
+        for (const e of batch) {
+          if (!done.has(e.index)) {
+            logger.warn('send record was settled by someone else', { jobId: job.id, index: e.index, state: e.state });
+            continue;
+          }
+          run.stats[e.state]++;
+          const unit = byIndex.get(e.index);
+          if (e.state === 'failed' && unit) await reportFailure(run, job, unit, e.reason ?? 'Unknown');
+        }
+      } catch (err) {
+        failure ??= err;
+      }
+    });
+    return chain;
+  };
+  return {
+    add(e) {
+      waiting.push(e);
+      if (waiting.length >= SETTLE_BATCH) void flush();
+      else timer ??= setTimeout(() => void flush(), SETTLE_DELAY_MS);
+    },
+    async close() {
+      await flush();
+      if (failure) throw failure;
+    },
+  };
+}
+
+async function reportFailure(run: Invocation, job: Job, unit: WorkUnit, reason: string): Promise<void> {
+  await run.deps.reportSendFailed({
+    tenantId: job.tenantId,
+    jobId: job.id,
+    templateId: job.templateId,
+    index: unit.i,
+    recipients: [...unit.to, ...(unit.cc ?? []), ...(unit.bcc ?? [])],
+    reason,
+    at: new Date(run.now()),
+  });
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+/** A counting semaphore. */
 function semaphore(size: number) {
   let free = size;
   const waiting: (() => void)[] = [];
@@ -125,279 +476,6 @@ function semaphore(size: number) {
       else free++;
     }
   };
-}
-
-export async function processSendBatch(
-  deps: SenderDeps,
-  records: BatchRecord[],
-  opts: { invocationId: string; deadline: number },
-): Promise<BatchOutcome> {
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms))));
-  const random = deps.random ?? Math.random;
-  const s = deps.settings;
-  const limit = semaphore(s.maxConcurrency);
-  const stats: SendStats = { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0 };
-  // Leave time to re-queue what is left before Lambda's timeout.
-  const mustStopBy = opts.deadline - 5_000;
-
-  async function reportFailure(job: Job, unit: WorkUnit, reason: string) {
-    await deps.reportSendFailed({
-      tenantId: job.tenantId,
-      jobId: job.id,
-      templateId: job.templateId,
-      index: unit.i,
-      recipients: [...unit.to, ...(unit.cc ?? []), ...(unit.bcc ?? [])],
-      reason,
-      at: new Date(now()),
-    });
-  }
-
-  function sesInput(job: Job, content: JobContent, unit: WorkUnit): SendEmailCommandInput {
-    const rendered = renderContent(content, unit.vars);
-    const tags = [
-      ...Object.entries(content.tags ?? {}).map(([Name, Value]) => ({ Name, Value })),
-      { Name: 'tenant', Value: job.tenantId },
-      { Name: 'job', Value: job.id },
-    ];
-    if (job.templateId) tags.push({ Name: 'template', Value: job.templateId });
-    return {
-      FromEmailAddress: content.from,
-      Destination: { ToAddresses: unit.to, CcAddresses: unit.cc, BccAddresses: unit.bcc },
-      ReplyToAddresses: content.replyTo,
-      Content: {
-        Simple: {
-          Subject: { Data: rendered.subject, Charset: 'UTF-8' },
-          Body: {
-            ...(rendered.html !== undefined ? { Html: { Data: rendered.html, Charset: 'UTF-8' } } : {}),
-            ...(rendered.text !== undefined ? { Text: { Data: rendered.text, Charset: 'UTF-8' } } : {}),
-          },
-        },
-      },
-      ConfigurationSetName: s.configurationSetName,
-      EmailTags: tags,
-    };
-  }
-
-  const tickets = createTicketBroker(deps.db, now);
-
-  /**
-   * Outcomes of one message's units, settled with the job's counts in small transactions:
-   * at most SETTLE_BATCH units or SETTLE_DELAY_MS after the first one waits, and at the end.
-   */
-  function settleBuffer(job: Job, units: Map<number, WorkUnit>) {
-    let waiting: Settlement[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let chain: Promise<void> = Promise.resolve();
-    let failure: unknown;
-    const flush = () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const batch = waiting;
-      waiting = [];
-      if (!batch.length) return chain;
-      chain = chain.then(async () => {
-        try {
-          const done = await settleUnits(deps.db, job.tenantId, job.id, batch, new Date(now()));
-          for (const e of batch) {
-            if (!done.has(e.index)) {
-              logger.warn('send record was settled by someone else', { jobId: job.id, index: e.index, state: e.state });
-              continue;
-            }
-            stats[e.state === 'sent' ? 'sent' : e.state]++;
-            const unit = units.get(e.index);
-            if (e.state === 'failed' && unit) await reportFailure(job, unit, e.reason ?? 'Unknown');
-          }
-        } catch (err) {
-          failure ??= err;
-        }
-      });
-      return chain;
-    };
-    return {
-      add(e: Settlement) {
-        waiting.push(e);
-        if (waiting.length >= SETTLE_BATCH) void flush();
-        else timer ??= setTimeout(() => void flush(), SETTLE_DELAY_MS);
-      },
-      async close() {
-        await flush();
-        if (failure) throw failure;
-      },
-    };
-  }
-
-  /** Sends one unit; its outcome goes to the message's settle buffer. */
-  async function sendUnit(
-    job: Job,
-    content: JobContent,
-    rate: number,
-    unit: WorkUnit,
-    known: SendRecord | undefined,
-    settle: ReturnType<typeof settleBuffer>,
-  ): Promise<UnitResult> {
-    let attempts = unit.a ?? 0;
-    const requeueLater = (delaySeconds: number, holdReason?: string): UnitResult => ({ kind: 'requeue', delaySeconds, unit: { ...unit, a: attempts }, holdReason });
-    const recipients = recipientsOf(unit);
-    const mine = (state: SettledState, extra: Partial<Settlement> = {}) =>
-      settle.add({ index: unit.i, state, recipients, owner: opts.invocationId, ...extra });
-
-    let existing = known;
-    for (;;) {
-      if (existing) {
-        if (existing.state !== 'sending') {
-          // claimEvent is idempotent: repeating the report covers an attempt that died between
-          // settling the failure and reporting it.
-          if (existing.state === 'failed') await reportFailure(job, unit, existing.reason ?? 'Unknown');
-          stats.skipped++;
-          return { kind: 'done' };
-        }
-        const leaseLeft = existing.leaseUntil - now();
-        if (leaseLeft > 0) return requeueLater(Math.min(900, Math.ceil(leaseLeft / 1000) + 1));
-        // Its owner died between claiming and recording the outcome: SES may or may not have
-        // accepted the email. Never resend (docs/sending.md); count it as unconfirmed.
-        logger.warn('stale claim settled as unconfirmed', { jobId: job.id, index: unit.i, owner: existing.owner });
-        settle.add({ index: unit.i, state: 'unconfirmed', recipients, staleBefore: now(), reason: 'OwnerLost' });
-        return { kind: 'done' };
-      }
-      if (now() > mustStopBy) return requeueLater(0);
-      const claimedAt = now();
-      const claimed = await claimSendRecord(deps.db, {
-        jobId: job.id,
-        tenantId: job.tenantId,
-        index: unit.i,
-        owner: opts.invocationId,
-        recipients,
-        leaseMs: s.claimLeaseMs,
-        now: new Date(claimedAt),
-      });
-      if (!claimed) {
-        // A duplicate delivery got there first; its record decides.
-        existing = await getSendRecord(deps.db, job.id, unit.i);
-        if (existing) continue;
-        throw new Error(`claim of ${job.id}/${unit.i} failed but no record exists`);
-      }
-
-      let input: SendEmailCommandInput;
-      try {
-        input = sesInput(job, content, unit);
-      } catch (err) {
-        if (!(err instanceof RenderError)) throw err;
-        mine('failed', { reason: 'RenderingFailed', detail: err.message });
-        return { kind: 'done' };
-      }
-
-      // Claimed: wait for a pacer ticket and call SES, retrying throttling and 5xx while the
-      // claim's lease leaves room for one more call.
-      const leaseEnds = claimedAt + s.claimLeaseMs - LEASE_MARGIN_MS;
-      for (let retriesHere = 0; ; ) {
-        const ticket = await tickets.next(job.priority, rate);
-        if (!ticket || ticket.at > leaseEnds || ticket.at > mustStopBy) {
-          if (!ticket && now() + 1000 < Math.min(leaseEnds, mustStopBy)) {
-            await sleep((slotOf(now()) + 1) * 1000 - now() + Math.floor(random() * 20));
-            continue;
-          }
-          await releaseSendRecord(deps.db, job.id, unit.i, opts.invocationId);
-          return requeueLater(0);
-        }
-        await sleep(ticket.at - now());
-        // Woken late (a paused process, a busy event loop): sending now would bunch with the
-        // sends of later tickets, which is what SES throttles. Take a fresh ticket instead.
-        if (now() - ticket.at > TICKET_GRACE_MS) continue;
-        try {
-          const out = await deps.ses.send(new SendEmailCommand(input));
-          mine('sent', { messageId: out.MessageId });
-          return { kind: 'done' };
-        } catch (err) {
-          const c = classifySesError(err);
-          if (c.class === 'permanent') {
-            mine('failed', { reason: c.code, detail: c.message });
-            return { kind: 'done' };
-          }
-          if (c.class === 'unknown') {
-            logger.warn('SES outcome unknown; not resending', { jobId: job.id, index: unit.i, error: c.message });
-            mine('unconfirmed', { reason: c.code, detail: c.message });
-            return { kind: 'done' };
-          }
-          if (c.class === 'hold') {
-            // SES answered that it did not accept the email: the claim can be given back safely.
-            await releaseSendRecord(deps.db, job.id, unit.i, opts.invocationId);
-            return requeueLater(s.holdDelaySeconds, `SES: ${c.message}`);
-          }
-          if (c.class === 'throttled') stats.throttled++;
-          attempts++;
-          if (attempts >= s.maxAttempts) {
-            mine('failed', { reason: `RetriesExhausted_${c.code}`, detail: c.message });
-            return { kind: 'done' };
-          }
-          const pause = backoffMs(attempts, random);
-          if (++retriesHere > s.inProcessRetries || now() + pause + 1000 > Math.min(leaseEnds, mustStopBy)) {
-            await releaseSendRecord(deps.db, job.id, unit.i, opts.invocationId);
-            return requeueLater(Math.min(900, 2 ** Math.min(attempts, 9)));
-          }
-          await sleep(pause);
-        }
-      }
-    }
-  }
-
-  async function processMessage(message: WorkMessage) {
-    const loaded = await getJobForSending(deps.db, message.tenantId, message.jobId);
-    if (!loaded) throw new Error(`job ${message.tenantId}/${message.jobId} not found`);
-    const { job, content } = loaded;
-    const requeue = new Map<number, WorkUnit[]>();
-    let holdReason: string | undefined;
-    const snapshot = await deps.account();
-    const hold = quotaHold(snapshot);
-    const allSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
-    if (hold.hold && !allSettled) {
-      holdReason = hold.reason;
-      requeue.set(s.holdDelaySeconds, message.units);
-    } else {
-      if (job.status === 'queued' || job.status === 'deferred') await markJobProcessing(deps.db, job.tenantId, job.id, new Date(now()));
-      const rate = effectiveRate(snapshot);
-      // One read for the whole message: on a redelivery most units are already settled.
-      const known = await getSendRecords(deps.db, job.id, message.units.map((u) => u.i));
-      const settle = settleBuffer(job, new Map(message.units.map((u) => [u.i, u])));
-      const results = await Promise.all(message.units.map((u) => limit(() => sendUnit(job, content, rate, u, known.get(u.i), settle))));
-      await settle.close();
-      for (const r of results) {
-        if (r.kind !== 'requeue') continue;
-        requeue.set(r.delaySeconds, [...(requeue.get(r.delaySeconds) ?? []), r.unit]);
-        holdReason ??= r.holdReason;
-      }
-    }
-    for (const [delay, units] of requeue) {
-      const head = { tenantId: message.tenantId, jobId: message.jobId, priority: message.priority };
-      const notQueued = await enqueueWork(deps.sqs, deps.queues[message.priority], chunkUnits(head, units), delay);
-      if (notQueued.length) throw new Error(`could not re-queue ${notQueued.length} messages of job ${job.id}`);
-      stats.requeued += units.length;
-    }
-    if (holdReason) await markJobDeferred(deps.db, job.tenantId, job.id, holdReason, new Date(now()));
-    await finalizeJobIfSettled(deps.db, job.tenantId, job.id, new Date(now()));
-  }
-
-  const failedMessageIds: string[] = [];
-  await Promise.all(
-    records.map(async (r) => {
-      let message: WorkMessage;
-      try {
-        message = workMessageSchema.parse(JSON.parse(r.body));
-      } catch (err) {
-        // Malformed work can never succeed: fail it so the redrive policy parks it in the DLQ.
-        logger.error('malformed send message', { messageId: r.messageId, error: err as Error });
-        failedMessageIds.push(r.messageId);
-        return;
-      }
-      try {
-        await processMessage(message);
-      } catch (err) {
-        logger.error('send message failed; it will be retried', { messageId: r.messageId, jobId: message.jobId, error: err as Error });
-        failedMessageIds.push(r.messageId);
-      }
-    }),
-  );
-  return { failedMessageIds, stats };
 }
 
 /** Caches the poller's snapshot for a few seconds so every unit does not read it. */
