@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { ESBUILD_SETTINGS, FUNCTION_LOADERS, RUNTIME_NODE_OPTIONS, WEB_BUILD_COMMAND } from '../infra/bundling';
-import { FUNCTIONS, type FunctionName } from '../shared/adapters/http/routes';
+import { FUNCTIONS, type FunctionName } from '../shared/contract/routes';
 import type { BenchTable } from './table';
 
 const ROOT = resolve(import.meta.dirname, '..');

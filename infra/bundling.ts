@@ -2,7 +2,7 @@
  * The esbuild settings of every function, free of CDK imports so the bundle benchmark
  * (bench/bundles.ts) builds exactly what the house construct deploys.
  */
-import type { FunctionName } from '../shared/adapters/http/routes';
+import type { FunctionName } from '../shared/contract/routes';
 
 /**
  * NODE_OPTIONS of every deployed function. Source maps are built and shipped beside each bundle,

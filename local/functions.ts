@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FunctionName } from '../shared/adapters/http/routes';
+import type { FunctionName } from '../shared/contract/routes';
 import { lambdaContext } from './lambda-events';
 import { REPO_ROOT } from './paths';
 

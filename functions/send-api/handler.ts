@@ -1,18 +1,16 @@
 /**
- * POST /v1/emails and POST /v1/emails/bulk: validate, store the job, queue it by priority,
- * answer 202. All rules live in shared/use-cases/sending; this adapter only parses and maps.
+ * POST /v1/emails and POST /v1/emails/bulk: store the job, queue it by priority, answer 202.
+ * All rules live in shared/use-cases/sending; this adapter only wires and maps.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { httpHandler, parseBody, parseQuery, requireTenant } from '../../shared/adapters/http/http-handler';
-import { ok } from '../../shared/adapters/http/respond';
+import { httpHandler } from '../../shared/adapters/http/http-handler';
 import { createDb } from '../../shared/data/db';
 import type { Job } from '../../shared/data/jobs';
 import { readConfig } from '../../shared/platform/config';
 import { loadPlans } from '../../shared/rules/plans';
 import { readConfigShape } from '../../shared/use-cases/read/deps';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
-import { bulkEmailSchema, singleEmailSchema } from '../../shared/use-cases/sending/requests';
 
 const config = readConfig({
   ...readConfigShape,
@@ -26,22 +24,13 @@ const deps = {
   sqs: new SQSClient({}),
   queues: { high: config.SEND_QUEUE_HIGH_URL, normal: config.SEND_QUEUE_NORMAL_URL, low: config.SEND_QUEUE_LOW_URL },
 };
-const noQuery = z.object({}).strict();
 
 /** The 202 body: the job as PRODUCT.md shows it for bulk; a single email gets the same shape. */
 function accepted(job: Job) {
-  return ok({ id: job.id, total_recipients: job.total_recipients, status: job.status, priority: job.priority, created_at: job.created_at }, 202);
+  return { id: job.id, total_recipients: job.total_recipients, status: job.status, priority: job.priority, created_at: job.created_at };
 }
 
 export const handler = httpHandler({
-  'POST /v1/emails': async (req) => {
-    const tenantId = requireTenant(req.caller);
-    parseQuery(req, noQuery);
-    return accepted(await createSingleEmailJob({ ...deps, now: () => req.now }, tenantId, parseBody(req, singleEmailSchema)));
-  },
-  'POST /v1/emails/bulk': async (req) => {
-    const tenantId = requireTenant(req.caller);
-    parseQuery(req, noQuery);
-    return accepted(await createBulkJob({ ...deps, now: () => req.now }, tenantId, parseBody(req, bulkEmailSchema)));
-  },
+  'POST /v1/emails': async ({ tenantId, body, now }) => accepted(await createSingleEmailJob({ ...deps, now: () => now }, tenantId, body)),
+  'POST /v1/emails/bulk': async ({ tenantId, body, now }) => accepted(await createBulkJob({ ...deps, now: () => now }, tenantId, body)),
 });

@@ -1,5 +1,5 @@
 /**
- * The REST API, built from the route table (shared/adapters/http/routes.ts) so the deployed API and
+ * The REST API, built from the route table (shared/contract/routes.ts) so the deployed API and
  * the local stack can never disagree. The Lambda authorizer maps the Bearer key to a tenant
  * and returns its API Gateway key value as the usage identifier (apiKeySource AUTHORIZER),
  * so each plan's usage plan throttles the tenant at the edge (429) before any Lambda runs.
@@ -21,7 +21,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type HttpFunction, ROUTES } from '../../shared/adapters/http/routes';
+import { type HttpFunction, ROUTES } from '../../shared/contract/routes';
 import { ADMIN_PLAN_LIMITS } from '../../shared/platform/usage-plans/usage-plans';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/rules/api-key';
 import { PLAN_NAMES, type Plan, type PlanName } from '../../shared/rules/plans';

@@ -12,7 +12,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../../shared/adapters/http/routes';
+import type { FunctionName } from '../../shared/contract/routes';
 import { SERVICE_NAME } from '../../shared/platform/powertools';
 import { ESBUILD_SETTINGS, FUNCTION_LOADERS, RUNTIME_NODE_OPTIONS } from '../bundling';
 

@@ -19,7 +19,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../../shared/adapters/http/routes';
+import type { FunctionName } from '../../shared/contract/routes';
 import { SERVICE_NAME } from '../../shared/platform/powertools';
 import type { StageConfig } from '../config';
 import type { MailmeterState } from './state';

@@ -31,6 +31,20 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   override readonly status = 409;
 }
+/** An `Idempotency-Key` reused with another body, or whose first request is still in flight. */
+export class IdempotencyError extends AppError {
+  override readonly status = 409;
+  /** Set while the first request is in flight: when to try again. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+/** The tenant's sending is paused (by the reputation policy, the operator or SES). */
+export class SendingPausedError extends AppError {
+  override readonly status = 403;
+}
 export class PayloadTooLargeError extends AppError {
   override readonly status = 413;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, expect, it } from 'vitest';
 import { buildApp, PROJECT_ROOT } from '../../infra/app';
-import { FUNCTIONS } from '../../shared/adapters/http/routes';
+import { FUNCTIONS } from '../../shared/contract/routes';
 import { CDK_STAGES } from './synth';
 
 const outdir = mkdtempSync(join(tmpdir(), 'mailmeter-cdk-out-'));

@@ -1,40 +1,29 @@
 /**
- * Wraps a route function as an API Gateway (REST, proxy integration) handler: reads the
- * caller's identity from the authorizer context, parses the JSON body (size-limited, unknown
- * fields rejected by the route's zod schema), and maps every error through respond.ts.
- * Handlers stay thin: parse, call shared/, return data.
+ * The router: turns an API Gateway (REST, proxy integration) event into a typed call of the
+ * route's handler, from the contract (shared/contract/routes.ts) alone. In this order: the
+ * caller's identity from the authorizer context (401), the route (404), the contract's scope
+ * (403: a tenant key on an admin route, an admin key on a tenant route), the body's size (413),
+ * then path, query, body and headers through the route's zod schemas (400 naming the field).
+ * Every error is mapped to the API's error body in one place (respond.ts). Handlers stay thin:
+ * they get validated input and return the route's `data`.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
+import { CONTRACT, type Contract, type RouteKey, type RouteSpec } from '../../contract/routes';
 import { logger } from '../../platform/powertools';
 import { AppError, AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../rules/errors';
-import { errorResponse } from './respond';
+import { errorResponse, noContent, ok } from './respond';
 
 /** Largest JSON body accepted (a 10,000-recipient bulk job with variables fits). */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024 - 1024;
 
-export type Scope = 'tenant' | 'admin';
-
 /** What the authorizer puts in `requestContext.authorizer` (all values are strings there). */
 export interface Caller {
-  scope: Scope;
+  scope: 'tenant' | 'admin';
   /** Set for tenant keys; empty for admin keys. */
   tenantId: string;
   keyId: string;
-}
-
-export interface RouteRequest {
-  caller: Caller;
-  method: string;
-  /** The resource template, e.g. `/v1/jobs/{id}`. */
-  resource: string;
-  pathParameters: Record<string, string>;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  /** Raw body text ('' when absent). Use `parseBody` to validate it. */
-  rawBody: string;
-  now: Date;
 }
 
 export function callerOf(event: APIGatewayProxyEvent): Caller {
@@ -45,15 +34,6 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
   const keyId = typeof ctx.keyId === 'string' ? ctx.keyId : '';
   if (scope === 'tenant' && !tenantId) throw new AuthenticationError('Missing or invalid API key');
   return { scope, tenantId, keyId };
-}
-
-export function requireTenant(caller: Caller): string {
-  if (caller.scope !== 'tenant') throw new ForbiddenError('This route needs a tenant API key');
-  return caller.tenantId;
-}
-
-export function requireAdmin(caller: Caller): void {
-  if (caller.scope !== 'admin') throw new ForbiddenError('This route needs an admin API key');
 }
 
 /** Turns zod issues into a ValidationError naming the first offending field. */
@@ -70,73 +50,99 @@ export function validationErrorOf(error: z.ZodError, prefix = ''): ValidationErr
   return new ValidationError(field || 'body', message);
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw validationErrorOf(parsed.error, prefix);
   return parsed.data;
 }
 
-/** Parses the JSON body and validates it; schemas should be `.strict()` so unknown fields are a 400. */
-export function parseBody<S extends z.ZodType>(req: RouteRequest, schema: S): z.infer<S> {
-  if (!req.rawBody) throw new ValidationError('body', 'a JSON body is required');
-  let json: unknown;
+type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
+type Field<K extends RouteKey, F extends keyof RouteSpec> = Contract[K] extends { [P in F]: infer S } ? S : undefined;
+
+/** What a handler gets: the caller and its route's input, validated by the contract's schemas. */
+export interface RouteInput<K extends RouteKey> {
+  caller: Caller;
+  /** The calling tenant (tenant-scope routes; '' on admin routes). */
+  tenantId: string;
+  params: Out<Field<K, 'params'>>;
+  query: Out<Field<K, 'query'>>;
+  body: Field<K, 'body'> extends z.ZodType ? z.output<Field<K, 'body'>> : undefined;
+  /** Request headers, names in lower case. */
+  headers: Record<string, string>;
+  rawBody: string;
+  now: Date;
+}
+
+/** A response the handler builds itself (another status, headers, a non-JSON body). */
+export class RawResponse {
+  constructor(readonly result: APIGatewayProxyResult) {}
+}
+
+/** What a handler returns: its route's `data` (nothing for 204), or a RawResponse. */
+export type RouteOutput<K extends RouteKey> = RawResponse | (Field<K, 'response'> extends z.ZodType ? z.input<Field<K, 'response'>> : undefined | void);
+
+export type RouteHandlers<K extends RouteKey> = { [P in K]: (input: RouteInput<P>) => Promise<RouteOutput<P>> };
+
+// Null-prototype objects, so a `__proto__` or `constructor` parameter or header is kept as an
+// ordinary (and then rejected) key instead of reaching the prototype.
+function definedValues(h: Record<string, string | undefined> | null, lower = false): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[lower ? k.toLowerCase() : k] = v;
+  return out;
+}
+
+function parseJsonBody(rawBody: string): unknown {
   try {
-    json = JSON.parse(req.rawBody);
+    return JSON.parse(rawBody);
   } catch {
     throw new ValidationError('body', 'is not valid JSON');
   }
-  return parseWith(schema, json);
 }
 
-/** Validates the query string against a schema; field names are the parameter names. */
-export function parseQuery<S extends z.ZodType>(req: RouteRequest, schema: S): z.infer<S> {
-  return parseWith(schema, req.query);
+function enforceScope(spec: RouteSpec, caller: Caller): void {
+  if (spec.scope === 'tenant' && caller.scope !== 'tenant') throw new ForbiddenError('This route needs a tenant API key');
+  if (spec.scope === 'admin' && caller.scope !== 'admin') throw new ForbiddenError('This route needs an admin API key');
 }
 
-export type Route = (req: RouteRequest) => Promise<APIGatewayProxyResult>;
-
-// Null-prototype objects, so a `__proto__` parameter or header is kept as an ordinary (and then
-// rejected) key instead of being swallowed by the prototype setter.
-function lowerCaseKeys(h: Record<string, string | undefined> | null): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[k.toLowerCase()] = v;
-  return out;
-}
-
-function definedValues(h: Record<string, string | undefined> | null): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-export function toRouteRequest(event: APIGatewayProxyEvent, now = new Date()): RouteRequest {
+async function dispatch(handlers: Record<string, (input: never) => Promise<unknown>>, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = callerOf(event);
+  const key = `${event.httpMethod} ${event.resource}`;
+  const spec = (CONTRACT as Record<string, RouteSpec>)[key];
+  const handler = handlers[key];
+  if (!spec || !handler) throw new NotFoundError(`No route ${key}`);
+  enforceScope(spec, caller);
   const rawBody = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-  if (Buffer.byteLength(rawBody, 'utf8') > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
-  }
-  return {
-    caller: callerOf(event),
-    method: event.httpMethod,
-    resource: event.resource,
-    pathParameters: definedValues(event.pathParameters),
-    query: definedValues(event.queryStringParameters),
-    headers: lowerCaseKeys(event.headers),
+  if (Buffer.byteLength(rawBody, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  const headers = definedValues(event.headers, true);
+  const input = {
+    caller,
+    tenantId: caller.tenantId,
+    params: spec.params ? parseWith(spec.params, definedValues(event.pathParameters)) : {},
+    query: spec.query ? parseWith(spec.query, definedValues(event.queryStringParameters)) : {},
+    body: undefined as unknown,
+    headers: spec.headers ? { ...headers, ...(parseWith(spec.headers, headers) as object) } : headers,
     rawBody,
-    now,
+    now: new Date(),
   };
+  if (spec.body) {
+    if (rawBody) input.body = parseWith(spec.body, parseJsonBody(rawBody));
+    else if (!spec.bodyOptional) throw new ValidationError('body', 'a JSON body is required');
+  } else if (rawBody.trim()) {
+    throw new ValidationError('body', 'this route takes no body');
+  }
+  const result = await handler(input as never);
+  if (result instanceof RawResponse) return result.result;
+  return spec.status === 204 ? noContent() : ok(result, spec.status);
 }
 
 /**
- * A Lambda handler serving one or more routes, keyed `METHOD /resource`
- * (e.g. `GET /v1/jobs/{id}`).
+ * A Lambda handler serving the routes its function owns in the contract, keyed
+ * `METHOD /resource` (e.g. `GET /v1/jobs/{id}`).
  */
-export function httpHandler(routes: Record<string, Route>) {
+export function httpHandler<K extends RouteKey>(handlers: RouteHandlers<K>) {
   const base = async (event: APIGatewayProxyEvent, _context?: Context): Promise<APIGatewayProxyResult> => {
     try {
-      const req = toRouteRequest(event);
-      const route = routes[`${req.method} ${req.resource}`];
-      if (!route) return errorResponse(new NotFoundError(`No route ${req.method} ${req.resource}`));
-      return await route(req);
+      return await dispatch(handlers as unknown as Record<string, (input: never) => Promise<unknown>>, event);
     } catch (err) {
       if (!(err instanceof AppError)) logger.error('unhandled error', { error: err as Error });
       return errorResponse(err);

@@ -4,9 +4,8 @@
  * Paused. `stale` when the last successful poll is older than three poll intervals.
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Account as AccountView } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Account as AccountView } from '../../contract/reads';
 import { type AccountSnapshot, getAccountSnapshot } from '../../data/account';
 import type { Db } from '../../data/db';
 import { NotFoundError } from '../../rules/errors';

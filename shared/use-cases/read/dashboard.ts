@@ -1,8 +1,7 @@
 /** GET /v1/dashboard (seed 000 "Get Dashboard"): three requests whatever the volume. */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Dashboard, JobSummary as RecentJob, Last30Days as Totals } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Dashboard, JobSummary as RecentJob, Last30Days as Totals } from '../../contract/reads';
 import { type Counts, failedOf, readDays } from '../../data/counters';
 import { listJobs } from '../../data/jobs';
 import { utcDay } from '../../data/keys';

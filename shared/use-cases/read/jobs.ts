@@ -1,8 +1,7 @@
 /** GET /v1/jobs and /v1/jobs/{id}: job lifecycle from the job item, event counts from its counter. */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { JobCounts, Job as JobView } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { JobCounts, Job as JobView } from '../../contract/jobs';
 import { type Counts, failedOf, readJobCounts, zeroCounts } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { getJob, type Job, listJobs } from '../../data/jobs';

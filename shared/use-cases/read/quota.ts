@@ -4,9 +4,8 @@
  * Quotas are reported, never enforced here (sends are held back only by the SES account).
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Quota } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Quota } from '../../contract/reads';
 import type { Counts } from '../../data/counters';
 import { readDays } from '../../data/counters';
 import { utcDay } from '../../data/keys';

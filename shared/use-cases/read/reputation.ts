@@ -9,9 +9,8 @@
  * hold fewer, the 90 days are used. One request (one Query of at most 90 day counters).
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Reputation } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Reputation } from '../../contract/reads';
 import { type Counts, readDays } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { utcDay } from '../../data/keys';

@@ -5,9 +5,8 @@
  * complaints over sends; 0 when nothing was sent. One request.
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Stats, StatsPoint, StatsRange } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Stats, StatsPoint, StatsRange } from '../../contract/reads';
 import { type Counts, readHours } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { ValidationError } from '../../rules/errors';

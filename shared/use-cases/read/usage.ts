@@ -3,9 +3,8 @@
  * 90 days ending today, one history entry per day (zeros included). Two requests.
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { Usage } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { Usage } from '../../contract/reads';
 import { type Counts, failedOf, readDays } from '../../data/counters';
 import { utcDay } from '../../data/keys';
 import type { EffectiveLimits } from '../../data/tenants';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../../cli/admin';
-import { ROUTES } from '../../../shared/adapters/http/routes';
+import { ROUTES } from '../../../shared/contract/routes';
 import { useTestTable } from '../../support/table';
 import { call, useApiEnv } from './support';
 

@@ -1,10 +1,10 @@
 /**
  * No bad input yields a 500: every route of this part gets malformed ids, query parameters and
  * bodies, and must answer a 4xx in the documented error shape (call() validates each response
- * against docs/openapi.yaml).
+ * against its route's schemas in the contract).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../../shared/adapters/http/routes';
+import { ROUTES } from '../../../shared/contract/routes';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';

@@ -1,43 +1,37 @@
 /**
  * Calls the API as API Gateway would: the real authorizer turns the Bearer key into the
- * caller context, then the route's real handler (functions/<fn>/handler.ts, from the route
- * table) runs against DynamoDB Local. Every response is validated against docs/openapi.yaml.
- * API Gateway itself (usage-plan throttling, gateway responses) cannot run here: a refused
- * authorizer call is reported as the 401 the gateway response maps it to.
+ * caller context, then the route's real handler (functions/<fn>/handler.ts, from the contract)
+ * runs against DynamoDB Local. Every response is checked against its route's schemas in the
+ * contract (shared/contract): the success `data` schema, or the error body with one of the
+ * error types the route may answer. API Gateway itself (usage-plan throttling, gateway
+ * responses) cannot run here: a refused authorizer call is reported as the 401 the gateway
+ * response maps it to.
  */
-import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect } from 'vitest';
-import { parse } from 'yaml';
-import { ROUTES } from '../../../shared/adapters/http/routes';
+import { ERROR_TYPES, ErrorBody, envelope } from '../../../shared/contract/common';
+import { CONTRACT, errorTypesOf, ROUTES, type RouteSpec } from '../../../shared/contract/routes';
 
-const doc = parse(readFileSync(new URL('../../../docs/openapi.yaml', import.meta.url), 'utf8')) as {
-  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: { $ref?: string } }> }> }>>;
-  components: { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
-};
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-addFormats(ajv);
-ajv.addSchema(doc, 'openapi');
-
-/** Asserts that `body` is what docs/openapi.yaml promises for this route and status. */
-export function expectMatchesOpenApi(method: string, resource: string, status: number, body: unknown): void {
-  const op = doc.paths[resource]?.[method.toLowerCase()];
-  expect(op, `${method} ${resource} is not in docs/openapi.yaml`).toBeDefined();
-  let response = op?.responses[String(status)];
-  expect(response, `${method} ${resource} has no ${status} response in docs/openapi.yaml`).toBeDefined();
-  if (response?.$ref) response = doc.components.responses[response.$ref.split('/').pop() ?? ''];
-  const schemaRef = response?.content?.['application/json']?.schema.$ref;
-  if (status === 204) {
-    expect(body).toBe('');
+/** Asserts that `body` is what the contract promises for this route and status. */
+export function expectMatchesContract(method: string, resource: string, status: number, body: unknown): void {
+  const spec = (CONTRACT as Record<string, RouteSpec>)[`${method} ${resource}`];
+  expect(spec, `${method} ${resource} is not in the contract`).toBeDefined();
+  if (!spec) return;
+  if (status === spec.status) {
+    if (status === 204 || !spec.response) {
+      expect(body).toBe('');
+      return;
+    }
+    const parsed = envelope(spec.response).safeParse(body);
+    expect(parsed.success, `${method} ${resource} ${status}: ${parsed.error?.message}\n${JSON.stringify(body).slice(0, 2000)}`).toBe(true);
     return;
   }
-  expect(schemaRef, `${method} ${resource} ${status} has no JSON schema`).toBeDefined();
-  const validate = ajv.getSchema(`openapi${schemaRef}`);
-  if (!validate) throw new Error(`cannot compile ${schemaRef}`);
-  const valid = validate(body);
-  expect(valid, `${method} ${resource} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 2000)}`).toBe(true);
+  const parsed = ErrorBody.safeParse(body);
+  expect(parsed.success, `${method} ${resource} ${status}: not an error body: ${JSON.stringify(body).slice(0, 500)}`).toBe(true);
+  const type = parsed.data?.error.type;
+  const allowed = errorTypesOf(spec);
+  expect(allowed, `${method} ${resource} answered ${status} ${type}, which the contract does not list`).toContain(type);
+  if (type) expect(ERROR_TYPES[type], `${type} with status ${status}`).toBe(status);
 }
 
 export interface Call {
@@ -113,7 +107,7 @@ export async function call(c: Call): Promise<Reply> {
   const result = await handler(event, {} as Context);
   const body = result.body ? JSON.parse(result.body) : '';
   if (ROUTES.some((r) => r.method === c.method && r.path === c.resource)) {
-    expectMatchesOpenApi(c.method, c.resource, result.statusCode, body);
+    expectMatchesContract(c.method, c.resource, result.statusCode, body);
   }
   return { status: result.statusCode, headers: result.headers ?? {}, body };
 }

@@ -6,7 +6,7 @@ import { createTenant, getTenant } from '../../../shared/data/tenants';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
-import { call, expectMatchesOpenApi, useApiEnv } from './support';
+import { call, expectMatchesContract, useApiEnv } from './support';
 
 const t = useTestTable();
 let admin: string;
@@ -39,10 +39,11 @@ function job(tenantId: string, over: Partial<Job> = {}): Job {
   };
 }
 
-describe('the OpenAPI check', () => {
-  it('rejects a response of the wrong shape', () => {
-    expect(() => expectMatchesOpenApi('GET', '/v1/usage', 200, { success: true, data: { plan: 'free' } })).toThrow();
-    expect(() => expectMatchesOpenApi('GET', '/v1/usage', 200, { success: false, error: { type: 'Nope', message: '' } })).toThrow();
+describe('the contract check', () => {
+  it('rejects a response of the wrong shape, an unknown error type and an error the route does not list', () => {
+    expect(() => expectMatchesContract('GET', '/v1/usage', 200, { success: true, data: { plan: 'free' } })).toThrow();
+    expect(() => expectMatchesContract('GET', '/v1/usage', 200, { success: false, error: { type: 'Nope', message: '' } })).toThrow();
+    expect(() => expectMatchesContract('GET', '/v1/usage', 409, { success: false, error: { type: 'ConflictError', message: 'x' } })).toThrow();
   });
 });
 

@@ -1,0 +1,41 @@
+/** GET /v1/jobs and GET /v1/jobs/{id}. */
+import * as z from 'zod';
+import { Count, pageQuery, Timestamp } from './common';
+import { JobStatus, OutcomeCounts, Priority } from './reads';
+
+export const JobsQuery = pageQuery(100, 20);
+export interface ListParams {
+  limit?: number;
+  cursor?: string;
+}
+
+export const JobCounts = OutcomeCounts;
+export type JobCounts = OutcomeCounts;
+
+export const Job = z
+  .object({
+    id: z.string(),
+    type: z.enum(['single', 'bulk']),
+    status: JobStatus,
+    priority: Priority,
+    total_recipients: Count,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    templateId: z.string().optional(),
+    progress: z
+      .object({ accepted: Count, failed: Count, unconfirmed: Count })
+      .strict()
+      .meta({
+        description:
+          "the sender's progress: recipients SES accepted, recipients that failed permanently, and recipients whose outcome is unknown (the sender stopped after calling SES; never resent)",
+      }),
+    counts: OutcomeCounts.meta({ description: 'per-recipient event counts for this job' }),
+    failureReasons: z.record(z.string(), Count).optional(),
+    deferredReason: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'Job' });
+export type Job = z.infer<typeof Job>;
+
+export const JobList = z.object({ jobs: z.array(Job), nextCursor: z.string().optional() }).strict().meta({ id: 'JobList' });
+export type JobList = z.infer<typeof JobList>;

@@ -1,0 +1,315 @@
+/**
+ * The API contract: every route once, with the function that serves it, who may call it, and
+ * the zod schemas of its path, query, body and answer. The CDK stack builds API Gateway from
+ * it, the local API server routes with it, the router (shared/adapters/http) enforces scope and
+ * validates input from it, `npm run openapi` writes docs/openapi.yaml from it, and the SDK's
+ * types are inferred from the same schemas.
+ */
+import type * as z from 'zod';
+import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Tenant, TenantDetails, TenantList, TenantsQuery, UpdateTenantRequest } from './admin';
+import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
+import { Job, JobList, JobsQuery } from './jobs';
+import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
+import { BulkEmailRequest, JobAccepted, SendEmailRequest } from './sending';
+import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
+
+/** Folders under functions/ that serve HTTP routes. */
+export type HttpFunction =
+  | 'dashboard'
+  | 'usage'
+  | 'stats'
+  | 'reputation'
+  | 'account'
+  | 'jobs'
+  | 'templates'
+  | 'admin-tenants'
+  | 'send-api'
+  | 'web';
+
+export type Scope = 'tenant' | 'admin' | 'public';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface RouteSpec {
+  function: HttpFunction;
+  /** `public` routes have no authorizer (the dashboard page itself; it asks for a key). */
+  scope: Scope;
+  summary: string;
+  tag: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The body is optional (e.g. an empty POST); when given it is validated. */
+  bodyOptional?: boolean;
+  /** Request headers the route reads (names in lower case), e.g. `idempotency-key`. */
+  headers?: z.ZodType;
+  /** Success status and the schema of `data` (none for 204 and for non-JSON routes). */
+  status: 200 | 201 | 202 | 204;
+  response?: z.ZodType;
+  /** Errors beyond those every route can answer (400, 401, 403, 404, 429, 500 as applicable). */
+  errors?: ErrorType[];
+}
+
+function route<const S extends RouteSpec>(spec: S): S {
+  return spec;
+}
+
+export const CONTRACT = {
+  'GET /': route({ function: 'web', scope: 'public', summary: 'The dashboard page (HTML)', tag: 'Web', status: 200 }),
+  'GET /v1/dashboard': route({
+    function: 'dashboard',
+    scope: 'tenant',
+    tag: 'Dashboard',
+    summary: "The tenant's quota, templates, last 30 days and 20 newest jobs (seed 000)",
+    query: NoQuery,
+    status: 200,
+    response: Dashboard,
+  }),
+  'GET /v1/dashboard/quota': route({
+    function: 'dashboard',
+    scope: 'tenant',
+    tag: 'Dashboard',
+    summary: 'Billing-period, daily and monthly use against the limits (seed 000)',
+    query: NoQuery,
+    status: 200,
+    response: Quota,
+  }),
+  'GET /v1/usage': route({
+    function: 'usage',
+    scope: 'tenant',
+    tag: 'Usage',
+    summary: 'Plan, rate limit, billing-period usage and daily history (seed 003)',
+    query: UsageQuery,
+    status: 200,
+    response: Usage,
+  }),
+  'GET /v1/stats': route({
+    function: 'stats',
+    scope: 'tenant',
+    tag: 'Usage',
+    summary: 'Hourly sending statistics over 1–14 days, with reject, bounce and complaint rates (seed 001)',
+    query: StatsQuery,
+    status: 200,
+    response: Stats,
+  }),
+  'GET /v1/reputation': route({
+    function: 'reputation',
+    scope: 'tenant',
+    tag: 'Usage',
+    summary: "The tenant's bounce and complaint rates over its representative volume (seed 001)",
+    query: NoQuery,
+    status: 200,
+    response: Reputation,
+  }),
+  'GET /v1/jobs': route({ function: 'jobs', scope: 'tenant', tag: 'Jobs', summary: 'Jobs, newest first', query: JobsQuery, status: 200, response: JobList }),
+  'GET /v1/jobs/{id}': route({
+    function: 'jobs',
+    scope: 'tenant',
+    tag: 'Jobs',
+    summary: 'One job with its progress and counts',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Job,
+  }),
+  'POST /v1/templates': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'Create a template',
+    query: NoQuery,
+    body: CreateTemplateRequest,
+    status: 201,
+    response: Template,
+    errors: ['ConflictError', 'PayloadTooLargeError'],
+  }),
+  'GET /v1/templates': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'Templates, newest first',
+    query: TemplatesQuery,
+    status: 200,
+    response: TemplateList,
+  }),
+  'GET /v1/templates/stats': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'Emails sent through templates and the most used ones',
+    query: NoQuery,
+    status: 200,
+    response: TemplateStats,
+  }),
+  'GET /v1/templates/{id}': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'One template',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Template,
+  }),
+  'PATCH /v1/templates/{id}': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'Change a template (including active/inactive)',
+    params: IdPath,
+    query: NoQuery,
+    body: UpdateTemplateRequest,
+    status: 200,
+    response: Template,
+    errors: ['ConflictError'],
+  }),
+  'DELETE /v1/templates/{id}': route({
+    function: 'templates',
+    scope: 'tenant',
+    tag: 'Templates',
+    summary: 'Delete a template',
+    params: IdPath,
+    query: NoQuery,
+    status: 204,
+  }),
+  'POST /v1/emails': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary: 'Send one email (queued; 202 with its job)',
+    query: NoQuery,
+    body: SendEmailRequest,
+    status: 202,
+    response: JobAccepted,
+    errors: ['ConflictError', 'PayloadTooLargeError'],
+  }),
+  'POST /v1/emails/bulk': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary: 'Send a job of up to 10,000 recipients (queued; 202 with the job)',
+    query: NoQuery,
+    body: BulkEmailRequest,
+    status: 202,
+    response: JobAccepted,
+    errors: ['ConflictError', 'PayloadTooLargeError'],
+  }),
+  'GET /v1/account': route({
+    function: 'account',
+    scope: 'admin',
+    tag: 'Account',
+    summary: 'The global SES account: quota, send rate, health (seeds 001, 002); 404 before the first poll',
+    query: NoQuery,
+    status: 200,
+    response: Account,
+    errors: ['NotFoundError'],
+  }),
+  'GET /v1/admin/tenants': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'Tenants',
+    query: TenantsQuery,
+    status: 200,
+    response: TenantList,
+  }),
+  'POST /v1/admin/tenants': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'Create a tenant with its first API key (shown once)',
+    query: NoQuery,
+    body: CreateTenantRequest,
+    status: 201,
+    response: CreatedTenant,
+  }),
+  'GET /v1/admin/tenants/{id}': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'One tenant with its keys (never the keys themselves)',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: TenantDetails,
+  }),
+  'PATCH /v1/admin/tenants/{id}': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: "Change a tenant's plan or limits",
+    params: IdPath,
+    query: NoQuery,
+    body: UpdateTenantRequest,
+    status: 200,
+    response: Tenant,
+  }),
+  'POST /v1/admin/tenants/{id}/keys': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'Issue another API key for a tenant (shown once)',
+    params: IdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
+    status: 201,
+    response: CreatedKey,
+  }),
+  'DELETE /v1/admin/tenants/{id}/keys/{keyId}': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'Revoke an API key (refused within the authorizer cache TTL)',
+    params: KeyPath,
+    query: NoQuery,
+    status: 204,
+  }),
+} as const satisfies Record<string, RouteSpec>;
+
+export type Contract = typeof CONTRACT;
+export type RouteKey = keyof Contract;
+
+export interface RouteDefinition {
+  method: Method;
+  /** API Gateway resource template. */
+  path: string;
+  function: HttpFunction;
+  scope: Scope;
+}
+
+/** The route table as a list (CDK, the local API server, tests). */
+export const ROUTES: readonly (RouteDefinition & { key: RouteKey; spec: RouteSpec })[] = (Object.keys(CONTRACT) as RouteKey[]).map((key) => {
+  const [method, path] = key.split(' ') as [Method, string];
+  const spec: RouteSpec = CONTRACT[key];
+  return { key, method, path, function: spec.function, scope: spec.scope, spec };
+});
+
+/** Every Lambda function of the system (folder names under functions/). */
+export const FUNCTIONS = [
+  'authorizer',
+  'dashboard',
+  'usage',
+  'stats',
+  'reputation',
+  'account',
+  'jobs',
+  'templates',
+  'admin-tenants',
+  'send-api',
+  'web',
+  'send-email',
+  'ingest-events',
+  'aggregate-counters',
+  'poll-send-quota',
+] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** Every error a route can answer: the ones any authenticated route can, and its own. */
+export function errorTypesOf(spec: RouteSpec): ErrorType[] {
+  const types = new Set<ErrorType>(['AuthenticationError', 'ForbiddenError', 'RateLimitError', 'InternalError']);
+  if (spec.params || spec.query || spec.body || spec.headers) types.add('ValidationError');
+  if (spec.params) types.add('NotFoundError');
+  if (spec.body) types.add('PayloadTooLargeError');
+  for (const t of spec.errors ?? []) types.add(t);
+  return [...types].sort((a, b) => ERROR_TYPES[a] - ERROR_TYPES[b] || a.localeCompare(b));
+}
