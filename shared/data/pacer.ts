@@ -23,7 +23,7 @@ function usedOf(err: ConditionalCheckFailedException): number | undefined {
  * Skipping past positions matters: handing them out would send them all at once, a burst
  * SES throttles. Returns the first ticket number and how many were taken.
  */
-export async function takeTickets(
+async function takeTickets(
   db: Db,
   slot: number,
   limit: number,
@@ -105,13 +105,4 @@ export async function acquireSendTickets(
     }
   }
   return [];
-}
-
-/** One ticket (see acquireSendTickets). */
-export async function acquireSendTicket(
-  db: Db,
-  opts: { nowMs: number; rate: number; priority: Priority; lookaheadSlots?: number },
-): Promise<SendTicket | undefined> {
-  const [t] = await acquireSendTickets(db, { ...opts, want: 1 });
-  return t ? { ...t, at: Math.max(opts.nowMs, t.at) } : undefined;
 }

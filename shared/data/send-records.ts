@@ -2,9 +2,9 @@
  * One record per job unit (keys.sendRecord(jobId, index)): the sender's guard against sending
  * a recipient twice. A unit is claimed (`sending`, with an owner and a lease) by a conditional
  * put before the send, settled (`sent` | `failed` | `unconfirmed`) right after SES answers,
- * and then added to the job's progress counts exactly once (countSettledUnits), so counts are
- * exact across SQS redelivery and Lambda retries. A throttled or 5xx call releases the claim (SES did not
- * accept), so the unit may be claimed again.
+ * and added to the job's progress counts in the same transaction (settleUnits), so counts are
+ * exact across SQS redelivery and Lambda retries. A throttled, 5xx or quota-held call releases
+ * the claim (SES did not accept), so the unit may be claimed again.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
