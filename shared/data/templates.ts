@@ -3,10 +3,19 @@
  * `templatesUsed` (templates that exist) and `templatesActive`; every create, status change
  * and delete updates them in the same transaction as the template, so the dashboard reads
  * them from the tenant item without a query, and they can never drift.
+ *
+ * A template item holds its bodies (up to ~300 KB), and a read is billed for the whole item
+ * whatever it projects. So the template's name is also kept on its small use-count item
+ * (keys.counterTemplate, `templateName`; `templateDeleted` once deleted), in the same
+ * transactions: template stats read names and use counts with one Query of small items.
+ *
+ * Every write increments `version`; an update or delete is conditioned on the version it read
+ * (items written before versions existed have none and count as version 0).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../rules/errors';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { ConflictError, InternalError, NotFoundError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
@@ -24,6 +33,8 @@ export interface Template {
   status: TemplateStatus;
   created_at: string;
   updated_at: string;
+  /** Incremented on every write; the optimistic lock of updates and deletes. */
+  version: number;
 }
 
 export interface NewTemplate {
@@ -40,9 +51,57 @@ function toItem(t: Template) {
   return { ...keys.template(t.tenantId, t.id), kind: ItemKind.Template, ...t };
 }
 
+const templateItem = z.object({
+  kind: z.literal(ItemKind.Template),
+  id: z.string().min(1),
+  tenantId: z.string().min(1),
+  name: z.string(),
+  subject: z.string(),
+  html: z.string().optional(),
+  text: z.string().optional(),
+  status: z.enum(TEMPLATE_STATUSES),
+  created_at: z.string(),
+  updated_at: z.string(),
+  version: z.number().int().nonnegative().default(0),
+});
+
+/** A stored item that does not parse is a fault to report, never a value to pass on. */
+function invalidItem(kind: string, item: Record<string, unknown>, error: z.ZodError): InternalError {
+  const issues = error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+  return new InternalError(`Stored ${kind} item ${String(item.pk)} ${String(item.sk)} is invalid: ${issues}`);
+}
+
 function fromItem(item: Record<string, unknown>): Template {
-  const { pk: _pk, sk: _sk, kind: _kind, ...rest } = item;
-  return rest as unknown as Template;
+  const parsed = templateItem.safeParse(item);
+  if (!parsed.success) throw invalidItem(ItemKind.Template, item, parsed.error);
+  const { kind: _kind, ...template } = parsed.data;
+  return template;
+}
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+type TransactItem = TransactItems[number];
+
+/** The condition that the stored template is still the version read (absent = 0). */
+function sameVersion(version: number) {
+  return version === 0
+    ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#version)', ExpressionAttributeNames: { '#version': 'version' } }
+    : { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } };
+}
+
+/** The name copy on the template's use-count item (see the header); `null` marks it deleted. */
+function useCountName(db: Db, tenantId: string, templateId: string, name: string | null): TransactItem {
+  return {
+    Update: {
+      TableName: db.tableName,
+      Key: keys.counterTemplate(tenantId, templateId),
+      UpdateExpression:
+        name === null
+          ? 'SET #kind = if_not_exists(#kind, :kind), templateDeleted = :true REMOVE templateName'
+          : 'SET #kind = if_not_exists(#kind, :kind), templateName = :name',
+      ExpressionAttributeNames: { '#kind': 'kind' },
+      ExpressionAttributeValues: name === null ? { ':kind': ItemKind.Counter, ':true': true } : { ':kind': ItemKind.Counter, ':name': name },
+    },
+  };
 }
 
 function cancellationReasons(err: unknown): (string | undefined)[] | undefined {
@@ -72,6 +131,7 @@ export async function createTemplate(
     status: input.status ?? 'active',
     created_at: now,
     updated_at: now,
+    version: 1,
   };
   const write = new TransactWriteCommand({
     TransactItems: [
@@ -85,6 +145,7 @@ export async function createTemplate(
           ExpressionAttributeValues: { ':one': 1, ':active': template.status === 'active' ? 1 : 0, ':limit': opts.templatesLimit },
         },
       },
+      useCountName(db, tenantId, template.id, template.name),
     ],
   });
   for (let attempt = 0; ; attempt++) {
@@ -105,9 +166,19 @@ export async function createTemplate(
   }
 }
 
-/** A tenant's template; undefined when it does not exist or belongs to another tenant. */
-export async function getTemplate(db: Db, tenantId: string, templateId: string): Promise<Template | undefined> {
-  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.template(tenantId, templateId) }));
+/**
+ * A tenant's template; undefined when it does not exist or belongs to another tenant.
+ * `consistent`: a strongly consistent read (what an update is about to condition on).
+ */
+export async function getTemplate(
+  db: Db,
+  tenantId: string,
+  templateId: string,
+  opts: { consistent?: boolean } = {},
+): Promise<Template | undefined> {
+  const out = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.template(tenantId, templateId), ConsistentRead: opts.consistent }),
+  );
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -131,7 +202,7 @@ export async function listTemplates(
   return { templates, nextCursor: out.LastEvaluatedKey && last ? last.id : undefined };
 }
 
-/** Every template of a tenant (names for /v1/templates/stats); at most the plan's allocation. */
+/** Every template of a tenant, bodies included; at most the plan's allocation. */
 export async function listAllTemplates(db: Db, tenantId: string): Promise<Template[]> {
   const all: Template[] = [];
   let cursor: string | undefined;
@@ -151,8 +222,9 @@ function isRetryable(reasons: (string | undefined)[] | undefined): boolean {
 }
 
 /**
- * Applies changes. The write is conditioned on the status read just before, so a concurrent
- * status change cannot make `templatesActive` drift; on such a race it re-reads and retries.
+ * Applies changes. The write is conditioned on the version read just before (so neither a
+ * concurrent change of another field nor a status change that `templatesActive` follows can be
+ * lost, even when both started in the same millisecond); on such a race it re-reads and retries.
  * `check` sees the merged template before it is written (a PATCH of one field can make the whole
  * template too large, which only the merged result shows).
  */
@@ -165,24 +237,12 @@ export async function updateTemplate(
   check?: (next: Template) => void,
 ): Promise<Template> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await getTemplate(db, tenantId, templateId);
+    const current = await getTemplate(db, tenantId, templateId, { consistent: true });
     if (!current) throw new NotFoundError('Template not found');
-    const next: Template = { ...current, ...changes, updated_at: now.toISOString() };
+    const next: Template = { ...current, ...changes, updated_at: now.toISOString(), version: current.version + 1 };
     check?.(next);
     const activeDelta = (next.status === 'active' ? 1 : 0) - (current.status === 'active' ? 1 : 0);
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-      {
-        Put: {
-          TableName: db.tableName,
-          Item: toItem(next),
-          // updated_at too: the Put replaces the whole item, so a concurrent PATCH of another
-          // field read before this one's write would otherwise be silently lost.
-          ConditionExpression: 'attribute_exists(pk) AND #status = :old AND updated_at = :oldUpdated',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':old': current.status, ':oldUpdated': current.updated_at },
-        },
-      },
-    ];
+    const items: TransactItems = [{ Put: { TableName: db.tableName, Item: toItem(next), ...sameVersion(current.version) } }];
     if (activeDelta !== 0) {
       items.push({
         Update: {
@@ -193,6 +253,8 @@ export async function updateTemplate(
         },
       });
     }
+    // A template from before versions has no name on its use-count item yet: this write adds it.
+    if (next.name !== current.name || current.version === 0) items.push(useCountName(db, tenantId, templateId, next.name));
     try {
       await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return next;
@@ -207,20 +269,15 @@ export async function updateTemplate(
 /** Deletes a template and decrements the tenant's counts. Throws NotFoundError when absent. */
 export async function deleteTemplate(db: Db, tenantId: string, templateId: string): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await getTemplate(db, tenantId, templateId);
+    const current = await getTemplate(db, tenantId, templateId, { consistent: true });
     if (!current) throw new NotFoundError('Template not found');
     try {
       await db.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
-              Delete: {
-                TableName: db.tableName,
-                Key: keys.template(tenantId, templateId),
-                ConditionExpression: 'attribute_exists(pk) AND #status = :old',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':old': current.status },
-              },
+              // The version read: the status it decrements templatesActive by is still the stored one.
+              Delete: { TableName: db.tableName, Key: keys.template(tenantId, templateId), ...sameVersion(current.version) },
             },
             {
               Update: {
@@ -230,6 +287,7 @@ export async function deleteTemplate(db: Db, tenantId: string, templateId: strin
                 ExpressionAttributeValues: { ':minusOne': -1, ':active': current.status === 'active' ? -1 : 0 },
               },
             },
+            useCountName(db, tenantId, templateId, null),
           ],
         }),
       );
@@ -240,4 +298,84 @@ export async function deleteTemplate(db: Db, tenantId: string, templateId: strin
     }
   }
   throw new ConflictError('Template is being changed concurrently; retry');
+}
+
+/** How often a template was used (emails sent through it); `name` is set when it still exists. */
+export interface TemplateUse {
+  id: string;
+  useCount: number;
+  name?: string;
+}
+
+const useCountItem = z.object({
+  sk: z.string().startsWith(keys.counterTemplatePrefix),
+  useCount: z.number().int().nonnegative().default(0),
+  templateName: z.string().optional(),
+  templateDeleted: z.literal(true).optional(),
+});
+
+const nameOnlyItem = z.object({ id: z.string().min(1), name: z.string() });
+
+/**
+ * Every template's use count with the names of those that exist, for /v1/templates/stats:
+ * one Query of the small use-count items, never a template body. Templates written before
+ * names were kept there (used, neither named nor marked deleted) are looked up by key; any
+ * later write of such a template adds the name.
+ */
+export async function readTemplateUses(db: Db, tenantId: string): Promise<TemplateUse[]> {
+  const uses: TemplateUse[] = [];
+  const unnamed: TemplateUse[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ProjectionExpression: 'pk, sk, useCount, templateName, templateDeleted',
+        ExpressionAttributeValues: { ':pk': keys.counterPartition(tenantId), ':prefix': keys.counterTemplatePrefix },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const parsed = useCountItem.safeParse(item);
+      if (!parsed.success) throw invalidItem('template use count', item, parsed.error);
+      const { sk, useCount, templateName, templateDeleted } = parsed.data;
+      const use: TemplateUse = { id: sk.slice(keys.counterTemplatePrefix.length), useCount };
+      if (templateName !== undefined) use.name = templateName;
+      else if (!templateDeleted && useCount > 0) unnamed.push(use);
+      uses.push(use);
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  if (unnamed.length > 0) {
+    const names = await namesByKey(db, tenantId, unnamed.map((u) => u.id));
+    for (const use of unnamed) {
+      const name = names.get(use.id);
+      if (name !== undefined) use.name = name;
+    }
+  }
+  return uses;
+}
+
+/** Names of existing templates by id (BatchGetItem, 100 keys a request, unprocessed keys retried). */
+async function namesByKey(db: Db, tenantId: string, ids: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let keysLeft: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ ...keys.template(tenantId, id) }));
+    for (let attempt = 0; keysLeft && keysLeft.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await db.doc.send(
+        new BatchGetCommand({
+          RequestItems: { [db.tableName]: { Keys: keysLeft, ProjectionExpression: 'pk, sk, id, #name', ExpressionAttributeNames: { '#name': 'name' } } },
+        }),
+      );
+      for (const item of out.Responses?.[db.tableName] ?? []) {
+        const parsed = nameOnlyItem.safeParse(item);
+        if (!parsed.success) throw invalidItem(ItemKind.Template, item, parsed.error);
+        names.set(parsed.data.id, parsed.data.name);
+      }
+      keysLeft = out.UnprocessedKeys?.[db.tableName]?.Keys;
+    }
+  }
+  return names;
 }

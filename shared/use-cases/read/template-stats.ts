@@ -1,20 +1,23 @@
 /**
  * GET /v1/templates/stats (seed 000): emails sent through templates (every template ever used,
- * deleted ones included) and the most used existing templates. Two requests.
+ * deleted ones included) and the most used existing templates. One Query of the templates'
+ * small use-count items, which carry the names too: no template body is read.
  */
 
 // Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
 // server builds exactly what the client reads, with no second copy to drift.
 import type { TemplateStats } from '../../../sdk/types';
-import { readTemplateUseCounts } from '../../data/counters';
 import type { Db } from '../../data/db';
-import { listAllTemplates, type Template } from '../../data/templates';
+import { readTemplateUses, type Template } from '../../data/templates';
 
 export type { TemplateStats };
 
 export const MOST_USED = 10;
 
-export function computeTemplateStats(useCounts: ReadonlyMap<string, number>, templates: readonly Template[]): TemplateStats {
+export function computeTemplateStats(
+  useCounts: ReadonlyMap<string, number>,
+  templates: readonly Pick<Template, 'id' | 'name'>[],
+): TemplateStats {
   let total = 0;
   for (const n of useCounts.values()) total += n;
   const mostUsed = templates
@@ -26,6 +29,7 @@ export function computeTemplateStats(useCounts: ReadonlyMap<string, number>, tem
 }
 
 export async function getTemplateStats(db: Db, tenantId: string): Promise<TemplateStats> {
-  const [useCounts, templates] = await Promise.all([readTemplateUseCounts(db, tenantId), listAllTemplates(db, tenantId)]);
-  return computeTemplateStats(useCounts, templates);
+  const uses = await readTemplateUses(db, tenantId);
+  const existing = uses.flatMap((u) => (u.name === undefined ? [] : [{ id: u.id, name: u.name }]));
+  return computeTemplateStats(new Map(uses.map((u) => [u.id, u.useCount])), existing);
 }

@@ -5,7 +5,7 @@ import { effectiveLimits, type Tenant } from '../../data/tenants';
 import type { Plan, PlanName } from '../../rules/plans';
 
 export function templateView(t: Template) {
-  const { tenantId: _tenantId, ...rest } = t;
+  const { tenantId: _tenantId, version: _version, ...rest } = t;
   return rest;
 }
 

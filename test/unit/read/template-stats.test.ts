@@ -11,6 +11,7 @@ const t = (id: string, name: string): Template => ({
   status: 'active',
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
+  version: 1,
 });
 
 describe('template stats', () => {
