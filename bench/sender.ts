@@ -8,7 +8,7 @@
  * Env knobs: BENCH_SENDER_SECONDS (60), BENCH_SENDER_RATE (50), BENCH_SENDER_CONCURRENCY (4).
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { startLocalSesThread } from '../local/ses/threaded';
 import { putAccountSnapshot } from '../shared/data/account';
 import { createDb } from '../shared/data/db';
@@ -67,11 +67,9 @@ export async function run(): Promise<BenchTable[]> {
     });
     const { logger } = await import('../shared/platform/powertools');
     logger.setLogLevel('ERROR');
-    const { handler } = (await import('../functions/send-email/handler')) as unknown as {
-      handler: (e: SQSEvent, c?: unknown) => Promise<SQSBatchResponse>;
-    };
+    const { handler } = await import('../functions/send-email/handler');
     // Lambda context stand-in: a 15-minute budget, so the handler never cuts a batch short here.
-    const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 };
+    const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 900_000 } as Context;
     const invoke = (e: SQSEvent) => handler(e, context);
 
     // Warm-up (not measured): DynamoDB Local's JVM compiles its hot paths on the first requests.
