@@ -7,7 +7,8 @@
  * 10 MB payload limit, 429 when throttled) is answered here with the same error bodies the
  * stack's gateway responses produce.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult } from 'aws-lambda';
 import { type HttpFunction, ROUTES, type RouteDefinition } from '../shared/adapters/http/routes';
@@ -133,6 +134,33 @@ function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult) {
   res.end(body);
 }
 
+/**
+ * A request Node cannot parse (a method HTTP does not define, headers over Node's limit, a
+ * malformed request line) never reaches the handler; Node would answer an empty 400/431. API
+ * Gateway answers such requests with its error body, so this does too, and closes the
+ * connection: after a parse error the rest of the stream cannot be read as requests.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
+  // Nothing to answer on a connection the client reset or that is already half-closed.
+  if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request was not received in time']
+        : err.code === 'HPE_INVALID_METHOD'
+          ? [400, 'Unsupported HTTP method']
+          : [400, 'Malformed HTTP request'];
+  const body = JSON.stringify({ success: false, error: { type: 'ValidationError', message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const log = opts.log ?? (() => undefined);
 
@@ -236,6 +264,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   });
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => {

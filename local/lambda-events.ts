@@ -172,25 +172,32 @@ export interface ProxyRequest {
 
 /** The REST API (v1) proxy-integration event API Gateway sends to the route's function. */
 export function apiGatewayProxyEventOf(req: ProxyRequest, region: string): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Names come from the client, so `constructor` or `__proto__` must be plain keys: collect in
+  // Maps and build the objects with Object.fromEntries, which defines own properties, as the
+  // JSON.parse of the event does on AWS.
+  const headerMap = new Map<string, string>();
+  const multiHeaderMap = new Map<string, string[]>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
     // API Gateway keeps the last value in `headers` and every value in `multiValueHeaders`.
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    headerMap.set(name, value);
+    multiHeaderMap.set(name, [...(multiHeaderMap.get(name) ?? []), value]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const queryMap = new Map<string, string>();
+  const multiQueryMap = new Map<string, string[]>();
   for (const [k, v] of req.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    queryMap.set(k, v);
+    multiQueryMap.set(k, [...(multiQueryMap.get(k) ?? []), v]);
   }
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const multiValueHeaders: Record<string, string[]> = Object.fromEntries(multiHeaderMap);
+  const query: Record<string, string> = Object.fromEntries(queryMap);
+  const multiQuery: Record<string, string[]> = Object.fromEntries(multiQueryMap);
   const hasQuery = Object.keys(query).length > 0;
   const hasPathParams = Object.keys(req.pathParameters).length > 0;
   const now = req.now ?? new Date();
-  const userAgent = headers['User-Agent'] ?? headers['user-agent'] ?? null;
+  const userAgent = headerMap.get('User-Agent') ?? headerMap.get('user-agent') ?? null;
   return {
     resource: req.resource,
     path: req.path,
@@ -205,7 +212,7 @@ export function apiGatewayProxyEventOf(req: ProxyRequest, region: string): APIGa
       accountId: LOCAL_ACCOUNT_ID,
       apiId: LOCAL_API_ID,
       authorizer: req.authorizer ? { ...req.authorizer, integrationLatency: 0 } : undefined,
-      domainName: headers.Host ?? headers.host ?? 'localhost',
+      domainName: headerMap.get('Host') ?? headerMap.get('host') ?? 'localhost',
       domainPrefix: 'localhost',
       extendedRequestId: randomUUID(),
       httpMethod: req.method,
