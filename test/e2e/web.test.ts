@@ -1,30 +1,22 @@
 /**
- * The dashboard page in Debian's headless Chromium (playwright-core, no browser download),
- * served by the real local stack: every panel is compared with what the API returns for the
+ * The dashboard page in headless Chromium (playwright-core; Debian's when installed, else the one
+ * from the npm package @sparticuz/chromium, see test/support/chromium.ts), served by the real
+ * local stack: every panel is compared with what the API returns for the
  * same key, the page is checked at desktop and 390 px phone width, the 401 and 429 states are
  * produced by the real API, and screenshots are saved to test-output/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { Mailmeter, type StatsRange } from '../../sdk';
 import { formatCount, formatDecimal, formatPercent, percentOf } from '../../web/src/format';
+import { launchChromium } from '../support/chromium';
 import { eventually } from '../support/local-stack';
 
 const OUTPUT_DIR = join(process.cwd(), 'test-output');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SIM = {
   success: 'success@simulator.amazonses.com',
   bounce: 'bounce@simulator.amazonses.com',
@@ -45,7 +37,7 @@ beforeAll(async () => {
   stack = await startLocalStack({ inMemory: true, apiPort: 0, dataDir, pollIntervalMs: 600_000, log: () => undefined });
   demo = new Mailmeter({ apiKey: stack.info.demoTenant.apiKey, baseUrl: stack.info.apiUrl });
   admin = new Mailmeter({ apiKey: stack.info.adminKey, baseUrl: stack.info.apiUrl });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 
   // Give the demo tenant something to show: deliveries, a bounce, a complaint, a template.
   const template = await demo.templates.create({ name: 'Welcome', subject: 'Welcome {{name}}', text: 'Hi {{name}}' });
