@@ -76,11 +76,20 @@ interface Opened {
   context: BrowserContext;
   page: Page;
   problems: string[];
+  /** The response headers of the page itself. */
+  headers: Record<string, string>;
+}
+
+interface OpenOptions {
+  height?: number;
+  installClock?: boolean;
+  /** The browser's locale (navigator.language); Playwright's default is en-US. */
+  locale?: string;
 }
 
 /** A fresh browser context (own session storage) with the page loaded and page errors collected. */
-async function openPage(width: number, height = 900, installClock = false): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+async function openPage(width: number, opts: OpenOptions = {}): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width, height: opts.height ?? 900 }, deviceScaleFactor: 1, locale: opts.locale });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -88,9 +97,9 @@ async function openPage(width: number, height = 900, installClock = false): Prom
     // A CSP violation means the page tried to load or run something it does not ship.
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
   });
-  if (installClock) await page.clock.install();
-  await page.goto(stack.info.webUrl);
-  return { context, page, problems };
+  if (opts.installClock) await page.clock.install();
+  const response = await page.goto(stack.info.webUrl);
+  return { context, page, problems, headers: (await response?.allHeaders()) ?? {} };
 }
 
 async function connect(page: Page, key: string): Promise<void> {
@@ -225,7 +234,7 @@ describe('web dashboard', () => {
   });
 
   it('works at 390 px phone width without horizontal scrolling', async () => {
-    const { context, page, problems } = await openPage(390, 844);
+    const { context, page, problems } = await openPage(390, { height: 844 });
     try {
       await connect(page, stack.info.demoTenant.apiKey);
       await loaded(page);
@@ -244,8 +253,53 @@ describe('web dashboard', () => {
     }
   });
 
+  it('works in a browser whose locale is not a valid BCP 47 tag (Chromium with LANG=C.UTF-8)', async () => {
+    const { context, page, problems } = await openPage(1366, { locale: 'en-US@posix' });
+    try {
+      // The browser does report the invalid tag (the page itself replaces it before uPlot reads it).
+      const blank = await context.newPage();
+      expect(await blank.evaluate(() => navigator.language)).toBe('en-US@posix');
+      await blank.close();
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      // The script ran: the key went to session storage, not into the URL as a plain form submit.
+      expect(new URL(page.url()).search).toBe('');
+      await expectTenantPanels(page, '7d');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('is served with a Content-Security-Policy that allows exactly what the page ships', async () => {
+    const { context, page, problems, headers } = await openPage(1366);
+    try {
+      const directives = new Map(
+        (headers['content-security-policy'] ?? '').split(';').map((d) => {
+          const [name = '', ...values] = d.trim().split(/\s+/);
+          return [name, values] as const;
+        }),
+      );
+      expect(directives.get('default-src')).toEqual(["'none'"]);
+      expect(directives.get('connect-src')).toEqual(["'self'"]);
+      expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+      expect(directives.get('base-uri')).toEqual(["'none'"]);
+      expect(directives.get('form-action')).toEqual(["'none'"]);
+      // One hash each for the one inline script and the one inline style; nothing else may run.
+      for (const name of ['script-src', 'style-src']) {
+        expect(directives.get(name), name).toEqual([expect.stringMatching(/^'sha256-[A-Za-z0-9+/]+=*'$/)]);
+      }
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      await expectTenantPanels(page, '7d');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('keeps the key in session storage only, and refreshes by itself', async () => {
-    const { context, page, problems } = await openPage(1366, 900, true);
+    const { context, page, problems } = await openPage(1366, { installClock: true });
     try {
       await connect(page, stack.info.demoTenant.apiKey);
       await loaded(page);
@@ -323,7 +377,7 @@ describe('web dashboard', () => {
   });
 
   it('shows a clear 401 state and forgets a rejected key', async () => {
-    const { context, page } = await openPage(390, 844);
+    const { context, page } = await openPage(390, { height: 844 });
     try {
       await connect(page, 'mm_not_a_real_key');
       const banner = page.getByTestId('banner');

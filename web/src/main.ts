@@ -5,6 +5,8 @@
  * The key lives in sessionStorage only: it survives a reload of this tab and is gone when the
  * tab closes. Never localStorage or cookies, so nothing outlives the browser session.
  */
+// First: it makes navigator.language safe for Intl before uPlot (imported by ./panels) reads it.
+import './locale';
 import {
   AuthenticationError,
   ForbiddenError,
