@@ -23,6 +23,7 @@ import { generateUsageIdentifierKey, sharedInMemoryUsagePlans } from '../shared/
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { buildWebPage } from '../web/build';
 import { startApiServer } from './api-server';
+import { bindHost, listeningOn } from './bind-host';
 import { startDemoTraffic } from './demo-traffic';
 import { type LoadedFunction, loadFunction } from './functions';
 import { LOCAL_ACCOUNT_ID, scheduledEventOf } from './lambda-events';
@@ -176,12 +177,12 @@ async function loadFunctions(region: string, log: (line: string) => void) {
  * times faster on a small machine, which is what a local stack needs (JAVA_TOOL_OPTIONS is read
  * by any JVM; a value the user set wins).
  */
-async function startFastDynamoDbLocal(dbPath: string | undefined, port: number) {
+async function startFastDynamoDbLocal(dbPath: string | undefined, port: number, host: string) {
   const previous = process.env.JAVA_TOOL_OPTIONS;
   process.env.JAVA_TOOL_OPTIONS = previous ?? '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
   try {
     // spawn() copies the environment synchronously, so restoring it right after is safe.
-    return await startDynamoDbLocal({ dbPath, port });
+    return await startDynamoDbLocal({ dbPath, port, host });
   } finally {
     if (previous === undefined) delete process.env.JAVA_TOOL_OPTIONS;
     else process.env.JAVA_TOOL_OPTIONS = previous;
@@ -274,13 +275,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         started.push({ name, stop: () => stop(v) });
         return v;
       });
+    // DynamoDB Local and fauxqs accept any credentials: loopback only unless MAILMETER_BIND_HOST says otherwise.
+    const host = bindHost(process.env, log);
     const results = await Promise.allSettled([
-      track('DynamoDB Local', startFastDynamoDbLocal(dbPath, ddbPort), (d) => d.stop()).then(async (d) => {
+      track('DynamoDB Local', startFastDynamoDbLocal(dbPath, ddbPort, host), (d) => d.stop()).then(async (d) => {
         const state = await ensureTable(d.endpoint, region, LOCAL_TABLE_NAME);
         log(`  DynamoDB Local on ${d.endpoint}, table ${LOCAL_TABLE_NAME} ${state} (${Date.now() - t0} ms)`);
         return d;
       }),
-      track('fauxqs', startTopology({ region, ingestMode, port: sqsPort }), (t) => t.server.stop()).then((t) => {
+      track('fauxqs', listeningOn(host, () => startTopology({ region, ingestMode, port: sqsPort })), (t) => t.server.stop()).then((t) => {
         log(`  SQS/SNS on ${t.endpoint}: queues send-high, send-normal, send-low, ses-events (+ DLQs), topic ses-events`);
         return t;
       }),
