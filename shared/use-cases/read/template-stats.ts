@@ -4,9 +4,8 @@
  * small use-count items, which carry the names too: no template body is read.
  */
 
-// Response shapes are the SDK's (sdk/types.ts), which a test pins to docs/openapi.yaml; the
-// server builds exactly what the client reads, with no second copy to drift.
-import type { TemplateStats } from '../../../sdk/types';
+// Response shapes are the contract's (shared/contract), written once for the router, OpenAPI and the SDK.
+import type { TemplateStats } from '../../contract/templates';
 import type { Db } from '../../data/db';
 import { readTemplateUses, type Template } from '../../data/templates';
 
