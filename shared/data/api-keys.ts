@@ -7,8 +7,9 @@
  *   usage plans), so the copy cannot go stale.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { displayPrefix, generateApiKey, hashApiKey } from '../rules/api-key';
-import { NotFoundError } from '../rules/errors';
+import { InternalError, NotFoundError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
@@ -34,6 +35,39 @@ export interface ApiKeyLookup {
   revoked: boolean;
   /** The owner's API Gateway key value; absent for admin keys (the admin key comes from config). */
   usageIdentifierKey?: string;
+}
+
+const keyScope = z.enum(['tenant', 'admin']);
+
+const recordItem = z.object({
+  kind: z.literal(ItemKind.ApiKey),
+  id: z.string().min(1),
+  ownerTenantId: z.string().min(1).nullable(),
+  scope: keyScope,
+  keyHash: z.string().min(1),
+  prefix: z.string(),
+  created_at: z.string(),
+  revoked_at: z.string().optional(),
+});
+
+const lookupItem = z.object({
+  kind: z.literal(ItemKind.ApiKeyLookup),
+  keyId: z.string().min(1),
+  ownerTenantId: z.string().min(1).nullable(),
+  scope: keyScope,
+  revoked: z.boolean(),
+  usageIdentifierKey: z.string().min(1).optional(),
+});
+
+/**
+ * A stored item that does not parse is a fault, never a guess: the authorizer must not read
+ * an unknown scope as "tenant" or a malformed revocation flag as "not revoked".
+ */
+function parseItem<S extends z.ZodType>(schema: S, kind: string, item: Record<string, unknown>): z.output<S> {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+  throw new InternalError(`Stored ${kind} item ${String(item.pk)} ${String(item.sk)} is invalid: ${issues}`);
 }
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -86,20 +120,14 @@ export async function findKeyByHash(db: Db, keyHash: string): Promise<ApiKeyLook
   const out = await db.doc.send(
     new GetCommand({ TableName: db.tableName, Key: keys.apiKeyLookup(keyHash), ConsistentRead: true }),
   );
-  const item = out.Item;
-  if (!item) return undefined;
-  return {
-    keyId: String(item.keyId),
-    ownerTenantId: typeof item.ownerTenantId === 'string' ? item.ownerTenantId : null,
-    scope: item.scope === 'admin' ? 'admin' : 'tenant',
-    revoked: item.revoked === true,
-    ...(typeof item.usageIdentifierKey === 'string' ? { usageIdentifierKey: item.usageIdentifierKey } : {}),
-  };
+  if (!out.Item) return undefined;
+  const { kind: _kind, ...lookup } = parseItem(lookupItem, ItemKind.ApiKeyLookup, out.Item);
+  return lookup;
 }
 
 function recordOf(item: Record<string, unknown>): ApiKeyRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ...rest } = item;
-  return rest as unknown as ApiKeyRecord;
+  const { kind: _kind, ...record } = parseItem(recordItem, ItemKind.ApiKey, item);
+  return record;
 }
 
 export async function getApiKey(db: Db, ownerTenantId: string | null, keyId: string): Promise<ApiKeyRecord | undefined> {

@@ -3,13 +3,18 @@
  * the same transactions as the templates) and the tenant's API Gateway key. Creation, plan
  * changes and key issue/revoke live here so the admin API, the admin CLI's bootstrap and the
  * local stack share one implementation.
+ *
+ * `version` counts the writes of this module (create, updateTenant); an update is conditioned on
+ * the version it read. The template counts are changed only with `ADD` by the templates module
+ * and do not move the version: increments commute, so nothing that read them can be overtaken.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-plans/usage-plans';
-import { ConflictError, NotFoundError } from '../rules/errors';
+import { ConflictError, InternalError, NotFoundError } from '../rules/errors';
 import { ulid } from '../rules/ids';
-import { loadPlans, type Plan, type PlanName } from '../rules/plans';
+import { loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../rules/plans';
 import { type ApiKeyRecord, listApiKeys, newKeyWrites, revokeApiKey } from './api-keys';
 import type { Db } from './db';
 import { ItemKind, keys } from './keys';
@@ -40,6 +45,8 @@ export interface Tenant extends TenantLimits {
   usageIdentifierKey: string;
   created_at: string;
   updated_at: string;
+  /** Incremented by every update; the optimistic lock of updateTenant. */
+  version: number;
 }
 
 export interface EffectiveLimits {
@@ -70,14 +77,42 @@ function toItem(t: Tenant) {
   return { ...keys.tenant(t.id), ...keys.tenantListEntry(t.id), kind: ItemKind.Tenant, ...t };
 }
 
+const limit = z.number().int().nonnegative();
+
+const tenantItem = z.object({
+  kind: z.literal(ItemKind.Tenant),
+  id: z.string().min(1),
+  name: z.string(),
+  plan: z.enum(PLAN_NAMES),
+  allocated: limit.optional(),
+  dailyLimit: limit.optional(),
+  monthlyLimit: limit.optional(),
+  billingAnchorDay: z.number().int().min(1).max(28).optional(),
+  hardCap: z.boolean().optional(),
+  // Absent until the first template is created (they are only ever ADDed to).
+  templatesUsed: z.number().int().default(0),
+  templatesActive: z.number().int().default(0),
+  usageKeyId: z.string().min(1),
+  usageIdentifierKey: z.string().min(1),
+  created_at: z.string(),
+  updated_at: z.string(),
+  // Absent on tenants written before versions existed.
+  version: z.number().int().nonnegative().default(0),
+});
+
 function fromItem(item: Record<string, unknown>): Tenant {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, ...rest } = item;
-  const t = rest as unknown as Tenant;
-  return { ...t, templatesUsed: Number(t.templatesUsed ?? 0), templatesActive: Number(t.templatesActive ?? 0) };
+  const parsed = tenantItem.safeParse(item);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+    throw new InternalError(`Stored ${ItemKind.Tenant} item ${String(item.pk)} ${String(item.sk)} is invalid: ${issues}`);
+  }
+  const { kind: _kind, ...tenant } = parsed.data;
+  return tenant;
 }
 
-export async function getTenant(db: Db, tenantId: string): Promise<Tenant | undefined> {
-  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId) }));
+/** `consistent`: a strongly consistent read (what an update is about to condition on). */
+export async function getTenant(db: Db, tenantId: string, opts: { consistent?: boolean } = {}): Promise<Tenant | undefined> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ConsistentRead: opts.consistent }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -132,6 +167,7 @@ export async function createTenant(
     usageIdentifierKey,
     created_at: at,
     updated_at: at,
+    version: 1,
   };
   const key = newKeyWrites(db, { ownerTenantId: id, scope: 'tenant', usageIdentifierKey, now });
   try {
@@ -165,10 +201,14 @@ export type TenantChanges = { name?: string; plan?: PlanName } & {
   [K in keyof TenantLimits]?: TenantLimits[K] | null;
 };
 
+const MAX_ATTEMPTS = 5;
+
 /**
  * Changes a tenant's name, plan or limits. A plan change moves the API Gateway key to the new
- * usage plan first and back again if the DynamoDB write fails; the write is conditioned on the
- * plan read, so two concurrent plan changes cannot leave the key on the wrong usage plan.
+ * usage plan first and back again if the DynamoDB write fails. The write is conditioned on the
+ * version read, so no write can come between the read the key move was based on and this
+ * write (two concurrent plan changes cannot leave the key on the wrong usage plan); when one
+ * did, the key is moved back and the update starts again from a fresh read.
  */
 export async function updateTenant(
   db: Db,
@@ -177,42 +217,51 @@ export async function updateTenant(
   changes: TenantChanges,
   now: Date = new Date(),
 ): Promise<Tenant> {
-  const current = await getTenant(db, tenantId);
-  if (!current) throw new NotFoundError('Tenant not found');
-  const set: string[] = ['updated_at = :now'];
-  const remove: string[] = [];
-  const names: Record<string, string> = { '#plan': 'plan' };
-  const values: Record<string, unknown> = { ':now': now.toISOString(), ':oldPlan': current.plan };
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    if (value === null) remove.push(`#${field}`);
-    else {
-      set.push(`#${field} = :${field}`);
-      values[`:${field}`] = value;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await getTenant(db, tenantId, { consistent: true });
+    if (!current) throw new NotFoundError('Tenant not found');
+    const set: string[] = ['updated_at = :now', '#version = :next'];
+    const remove: string[] = [];
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':now': now.toISOString(), ':next': current.version + 1 };
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      if (value === null) remove.push(`#${field}`);
+      else {
+        set.push(`#${field} = :${field}`);
+        values[`:${field}`] = value;
+      }
+    }
+    // Items from before versions have none: version 0.
+    let condition = 'attribute_exists(pk) AND attribute_not_exists(#version)';
+    if (current.version > 0) {
+      condition = '#version = :version';
+      values[':version'] = current.version;
+    }
+    const newPlan = changes.plan ?? current.plan;
+    const moving = newPlan !== current.plan;
+    if (moving) await usagePlans.movePlan(current.usageKeyId, current.plan, newPlan);
+    try {
+      const out = await db.doc.send(
+        new UpdateCommand({
+          TableName: db.tableName,
+          Key: keys.tenant(tenantId),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (err) {
+      if (moving) await usagePlans.movePlan(current.usageKeyId, newPlan, current.plan).catch(() => undefined);
+      if ((err as Error).name === 'ConditionalCheckFailedException') continue;
+      throw err;
     }
   }
-  const newPlan = changes.plan ?? current.plan;
-  const moving = newPlan !== current.plan;
-  if (moving) await usagePlans.movePlan(current.usageKeyId, current.plan, newPlan);
-  try {
-    const out = await db.doc.send(
-      new UpdateCommand({
-        TableName: db.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ConditionExpression: 'attribute_exists(pk) AND #plan = :oldPlan',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return fromItem(out.Attributes ?? {});
-  } catch (err) {
-    if (moving) await usagePlans.movePlan(current.usageKeyId, newPlan, current.plan).catch(() => undefined);
-    if ((err as Error).name === 'ConditionalCheckFailedException') throw new ConflictError('Tenant changed concurrently; retry');
-    throw err;
-  }
+  throw new ConflictError('Tenant changed concurrently; retry');
 }
 
 /** Issues another API key for a tenant. Returns the plaintext key once. */
