@@ -10,31 +10,7 @@
  */
 import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Db } from '../../shared/data/db';
-import { logger } from '../../shared/platform/powertools';
-import { parseJsonString, unwrapSqsBody } from '../../shared/rules/ses-events';
-import { type IngestOutcome, ingestNotification } from '../../shared/use-cases/ingest/ingest';
-
-/** Claims in flight per invocation; records for one message serialise on its item anyway. */
-const CONCURRENCY = 16;
-
-function logOutcome(o: IngestOutcome, source: Record<string, string>) {
-  if (o.outcome === 'invalid') logger.error('malformed SES notification', { ...source, reason: o.reason });
-  else if (o.outcome === 'ignored') logger.info('ignored SNS/SES message', { ...source, reason: o.reason });
-  else if (o.outcome === 'claimed' && !o.tenantId) {
-    logger.warn('SES event without a tenant tag: counted at account level only', { ...source, messageId: o.messageId, eventType: o.eventType });
-  } else logger.debug('SES event', { ...source, ...o });
-}
-
-async function mapLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
+import { ingestQueuedBodies, ingestSnsMessage } from '../../shared/use-cases/ingest/ingest';
 
 export function isSqsEvent(event: SNSEvent | SQSEvent): event is SQSEvent {
   const first = event.Records[0] as { eventSource?: string } | undefined;
@@ -44,32 +20,15 @@ export function isSqsEvent(event: SNSEvent | SQSEvent): event is SQSEvent {
 export function createIngestEventsHandler(db: Db) {
   async function onSns(event: SNSEvent): Promise<void> {
     for (const record of event.Records) {
-      const source = { snsMessageId: record.Sns.MessageId };
-      const decoded = parseJsonString(record.Sns.Message);
-      const outcome: IngestOutcome =
-        decoded.kind === 'invalid' ? { outcome: 'invalid', reason: decoded.reason } : await ingestNotification(db, decoded.payload);
-      logOutcome(outcome, source);
+      const outcome = await ingestSnsMessage(db, record.Sns.Message, { snsMessageId: record.Sns.MessageId });
       // Throwing hands the notification to Lambda's retries and the on-failure destination (DLQ).
       if (outcome.outcome === 'invalid') throw new Error(`malformed SES notification ${record.Sns.MessageId}: ${outcome.reason}`);
     }
   }
 
   async function onSqs(event: SQSEvent): Promise<SQSBatchResponse> {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    await mapLimited(event.Records, CONCURRENCY, async (record) => {
-      const source = { sqsMessageId: record.messageId };
-      try {
-        const body = unwrapSqsBody(record.body);
-        const outcome: IngestOutcome =
-          body.kind === 'notification' ? await ingestNotification(db, body.payload) : { outcome: body.kind, reason: body.reason };
-        logOutcome(outcome, source);
-        if (outcome.outcome === 'invalid') failures.push({ itemIdentifier: record.messageId });
-      } catch (err) {
-        logger.error('claim failed; the record will be retried', { ...source, error: err as Error });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    });
-    return { batchItemFailures: failures };
+    const { failedIds } = await ingestQueuedBodies(db, event.Records.map((r) => ({ id: r.messageId, body: r.body })));
+    return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
   return async function handler(event: SNSEvent | SQSEvent, _context?: Context): Promise<SQSBatchResponse | void> {

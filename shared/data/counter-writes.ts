@@ -4,11 +4,18 @@
  * recorded as done, or not at all (docs/data-model.md, "Exactly once").
  */
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { CounterUpdate } from '../use-cases/ingest/aggregate';
+import type { Deltas } from './counters';
 import type { Db } from './db';
-import { expiresAt, ItemKind, keys, TTL } from './keys';
+import { expiresAt, ItemKind, type Key, keys, TTL } from './keys';
 
-/** Checkpoint key of one invocation batch: Lambda retries a failed batch from the same first record. */
+/** Increments for one counter item: metric deltas, plus the template use count. */
+export type CounterIncrements = Deltas & { useCount?: number };
+
+export interface CounterUpdate {
+  key: Key;
+  increments: CounterIncrements;
+}
+
 /**
  * The checkpoint of one invocation batch, keyed by its first record (`batchId`, see the
  * aggregator): a retry of the batch starts at the same record and so finds the same checkpoint.

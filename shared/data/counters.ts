@@ -2,8 +2,8 @@
  * Counter items: read side and the shape every writer uses. Counters live in the partition
  * `COUNTERS#<scope>` (scope = tenant id or ACCOUNT): one item per UTC day, one per UTC hour,
  * one per job and one per template. Every metric is a plain number attribute updated with ADD.
- * Only the counter aggregator (functions/aggregate-counters) and the sender's permanent-failure
- * path write them; everything else reads.
+ * Only the counter aggregator (functions/aggregate-counters, through shared/data/counter-writes.ts)
+ * writes them; the sender's permanent failures reach them as claims like any SES event.
  */
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './db';
@@ -36,11 +36,6 @@ export function zeroCounts(): Counts {
 /** `failed` as PRODUCT.md defines it: rejects + rendering failures + sends refused after retries. */
 export function failedOf(c: Counts): number {
   return c.rejected + c.renderingFailed + c.sendFailed;
-}
-
-export function addCounts(into: Counts, from: Partial<Counts>): Counts {
-  for (const m of METRICS) into[m] += from[m] ?? 0;
-  return into;
 }
 
 function countsOf(item: Record<string, unknown> | undefined): Counts {
@@ -109,16 +104,4 @@ export async function readJobCounts(db: Db, tenantId: string, jobIds: readonly s
   }
   for (const id of jobIds) if (!result.has(id)) result.set(id, zeroCounts());
   return result;
-}
-
-/** Use counts of every template of a tenant that has been used, one Query. */
-export async function readTemplateUseCounts(db: Db, tenantId: string): Promise<Map<string, number>> {
-  const items = await queryAll(db, {
-    TableName: db.tableName,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.counterPartition(tenantId), ':prefix': keys.counterTemplatePrefix },
-  });
-  return new Map(
-    items.map((i) => [String(i.sk).slice(keys.counterTemplatePrefix.length), typeof i.useCount === 'number' ? i.useCount : 0]),
-  );
 }

@@ -1,27 +1,33 @@
 /**
  * Per-message records: the claim side of exact ingestion (stage 1, docs/data-model.md).
- * Each SES event (and each permanent send failure the sender records) is claimed with ONE
- * conditional UpdateItem on its message's item: the condition rejects an event id already in
- * `seen`, so a redelivered event changes nothing, and a first delivery atomically records the
- * event, updates the status inputs and the timeline, and sets `lastClaim`, which the table's
- * stream carries to the counter aggregator (stage 2).
+ *
+ * A message's partition `MSG#<messageId>` holds one small **claim item** per distinct event
+ * (sort key `EVENT#<eventId>`), written once with a conditional put: the put is the dedupe, so a
+ * claim costs the same whatever the message already had, and the claim item's INSERT on the
+ * table's stream is what the counter aggregator counts (stage 2). Next to them, the **summary
+ * item** (sort key `MSG`) holds the message's attribution: the tenant, job and template learned
+ * from the first tagged event, and the events that arrived without tags (SES's legacy
+ * notifications) whose tenant only the summary can give. It is written only when an event
+ * teaches it something, so it stays small and cheap. Both carry `kind = message`, so the stream
+ * mapping's filter feeds both to the aggregator.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CLAIM_EVENT_TYPES, type ClaimEventType, firstSeenAttribute, type MessageStatus, statusOf } from '../rules/message-status';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type ClaimEventType, type MessageStatus, statusOf } from '../rules/message-status';
 import type { Deltas } from './counters';
 import type { Db } from './db';
-import { expiresAt, ItemKind, keys, TTL } from './keys';
+import { expiresAt, ItemKind, type Key, keys, TTL } from './keys';
 
 export type { ClaimEventType, MessageStatus } from '../rules/message-status';
 
 /**
- * One countable event. Generic on purpose: SES events become claims in shared/use-cases/ingest/claims.ts;
- * the sender claims sends SES refused permanently with eventType 'SendFailed', messageId
- * `send-failed:<jobId>:<recipientIndex>` and deltas `{ sendFailed: n }` (see sendFailedClaim).
+ * One countable event. Generic on purpose: SES events become claims in
+ * shared/use-cases/ingest/claims.ts; the sender claims sends SES refused permanently
+ * (shared/use-cases/sending/report-failure.ts).
  */
 export interface Claim {
-  /** SES message id (or the sender's synthetic id); the message item's key. */
+  /** SES message id (or the sender's synthetic id); the partition of the message's items. */
   messageId: string;
   /** Dedupe identity derived from the event's content (16 base64url chars). */
   eventId: string;
@@ -31,27 +37,53 @@ export interface Claim {
   tenantId?: string;
   jobId?: string;
   templateId?: string;
+  /**
+   * The notification carried no message tags at all (SES's legacy identity notifications), so
+   * its lack of a tenant says nothing: the tenant comes from the message record, whenever a
+   * tagged event of the message teaches it. An event-publishing record without a `tenant` tag
+   * proves the message has none (every event of a message carries the same tags).
+   */
+  tagless?: boolean;
   recipients: string[];
   deltas: Deltas;
 }
 
-/** What the aggregator reads from the stream: the last claim applied to the item. */
-export interface LastClaim {
+/** What a claim item holds: the claim as counted, and its timeline entry. */
+export interface StoredClaim {
   eventId: string;
   eventType: ClaimEventType;
   at: string;
+  deltas: Deltas;
   tenantId?: string;
   jobId?: string;
   templateId?: string;
+  tagless?: boolean;
+  /** Set when the event concerns exactly one recipient. */
+  recipient?: string;
+  /** How many recipients it concerns otherwise. */
+  recipients?: number;
+}
+
+/** A claim counted without a tenant, waiting on the summary item for the message's tenant. */
+export interface AwaitingClaim {
+  at: string;
   deltas: Deltas;
+}
+
+/** The summary item's attribution state: only ever grows (set once, never changed). */
+export interface MessageAttribution {
+  tenantId?: string;
+  jobId?: string;
+  templateId?: string;
+  /** Untagged claims by event id. */
+  awaiting: Record<string, AwaitingClaim>;
+  expiresAt?: number;
 }
 
 export interface TimelineEntry {
   type: ClaimEventType;
   at: string;
-  /** Set when the event concerns exactly one recipient. */
   recipient?: string;
-  /** How many recipients it concerns otherwise. */
   recipients?: number;
 }
 
@@ -61,140 +93,245 @@ export interface MessageRecord {
   jobId?: string;
   templateId?: string;
   status: MessageStatus;
-  /** First time each event type was claimed. */
+  /** Earliest event time of each event type claimed. */
   firstSeen: Partial<Record<ClaimEventType, string>>;
+  /** The latest TIMELINE_CAP events, oldest first, in the order they happened. */
   timeline: TimelineEntry[];
   /** How many distinct events were claimed. */
   events: number;
   expiresAt: number;
 }
 
-/** The timeline keeps the most recent entries only, so a much-opened message stays small. */
+/** getMessage returns this many of the latest events. */
 export const TIMELINE_CAP = 20;
 
-function timelineEntry(claim: Claim): TimelineEntry {
-  const e: TimelineEntry = { type: claim.eventType, at: claim.at };
-  if (claim.recipients.length === 1 && claim.recipients[0]) e.recipient = claim.recipients[0];
-  else if (claim.recipients.length > 1) e.recipients = claim.recipients.length;
-  return e;
+/** Sort-key prefix of claim items; the summary item's sort key is `MSG`, so they never mix. */
+export const CLAIM_SK_PREFIX = 'EVENT#';
+/** Attribute-name prefix of an awaiting claim on the summary item (one attribute per claim keeps every write idempotent). */
+export const AWAITING_PREFIX = 'awaiting_';
+/** The summary's TTL is renewed when a claim finds less than this much of it left, so a busy message rewrites it at most once a day. */
+const SUMMARY_RENEWAL_SECONDS = 24 * 3600;
+
+export function claimKey(messageId: string, eventId: string): Key {
+  return { pk: keys.message(messageId).pk, sk: `${CLAIM_SK_PREFIX}${eventId}` };
 }
 
-export function lastClaimOf(claim: Claim): LastClaim {
-  const c: LastClaim = { eventId: claim.eventId, eventType: claim.eventType, at: claim.at, deltas: claim.deltas };
+export function storedClaimOf(claim: Claim): StoredClaim {
+  const c: StoredClaim = { eventId: claim.eventId, eventType: claim.eventType, at: claim.at, deltas: claim.deltas };
   if (claim.tenantId) c.tenantId = claim.tenantId;
   if (claim.jobId) c.jobId = claim.jobId;
   if (claim.templateId) c.templateId = claim.templateId;
+  if (claim.tagless) c.tagless = true;
+  if (claim.recipients.length === 1 && claim.recipients[0]) c.recipient = claim.recipients[0];
+  else if (claim.recipients.length > 1) c.recipients = claim.recipients.length;
   return c;
+}
+
+/** A claim item (from the table or a stream image) back to its claim; undefined when it is not one. */
+export function storedClaimFromItem(item: Record<string, unknown> | undefined): StoredClaim | undefined {
+  if (!item || typeof item.sk !== 'string' || !item.sk.startsWith(CLAIM_SK_PREFIX)) return undefined;
+  if (typeof item.eventId !== 'string' || typeof item.at !== 'string' || typeof item.eventType !== 'string') return undefined;
+  const c: StoredClaim = {
+    eventId: item.eventId,
+    eventType: item.eventType as ClaimEventType,
+    at: item.at,
+    deltas: (item.deltas ?? {}) as Deltas,
+  };
+  for (const field of ['tenantId', 'jobId', 'templateId', 'recipient'] as const) {
+    const v = item[field];
+    if (typeof v === 'string') c[field] = v;
+  }
+  if (item.tagless === true) c.tagless = true;
+  if (typeof item.recipients === 'number') c.recipients = item.recipients;
+  return c;
+}
+
+export const isSummaryItem = (item: Record<string, unknown> | undefined) => item?.sk === keys.message('').sk;
+
+/** The summary item (from the table or a stream image) as attribution state. */
+export function attributionFromItem(item: Record<string, unknown> | undefined): MessageAttribution {
+  const a: MessageAttribution = { awaiting: {} };
+  if (!item) return a;
+  for (const field of ['tenantId', 'jobId', 'templateId'] as const) {
+    const v = item[field];
+    if (typeof v === 'string') a[field] = v;
+  }
+  for (const [name, v] of Object.entries(item)) {
+    if (name.startsWith(AWAITING_PREFIX) && v && typeof v === 'object') a.awaiting[name.slice(AWAITING_PREFIX.length)] = v as AwaitingClaim;
+  }
+  if (typeof item.expiresAt === 'number') a.expiresAt = item.expiresAt;
+  return a;
+}
+
+/** The tags of a tagged event (its tenant, and the job and template when set). */
+export type MessageTags = Pick<MessageAttribution, 'tenantId' | 'jobId' | 'templateId'>;
+
+export interface SummaryChanges {
+  tags?: MessageTags;
+  awaiting?: { eventId: string } & AwaitingClaim;
+  expiresAt: number;
+}
+
+/**
+ * What a claim must add to its message's summary: nothing when the summary already knows it.
+ * `stored` is the claim as counted (this attempt's put, or the copy claimed before: a legacy
+ * copy stays untagged even when its tagged copy arrives later); `tags` are the tags the incoming
+ * copy carries. The summary only grows, so deciding from a stale read can only write more, never
+ * less, and every write is idempotent: a retry after a crash decides again from what is there.
+ */
+export function summaryChangesFor(stored: StoredClaim, tags: MessageTags, current: MessageAttribution | undefined, now: Date): SummaryChanges | undefined {
+  const exp = expiresAt(now, TTL.message);
+  const changes: SummaryChanges = { expiresAt: exp };
+  let needed = current === undefined || (current.expiresAt ?? 0) < exp - SUMMARY_RENEWAL_SECONDS;
+  const known = tags.tenantId ? tags : stored.tenantId ? { tenantId: stored.tenantId, jobId: stored.jobId, templateId: stored.templateId } : undefined;
+  if (known && (!current?.tenantId || (known.jobId && !current.jobId) || (known.templateId && !current.templateId))) {
+    changes.tags = known;
+    needed = true;
+  }
+  if (!stored.tenantId && stored.tagless && !current?.awaiting[stored.eventId]) {
+    changes.awaiting = { eventId: stored.eventId, at: stored.at, deltas: stored.deltas };
+    needed = true;
+  }
+  return needed ? changes : undefined;
 }
 
 /**
  * Claims an event: 'claimed' the first time its eventId is seen for the message, 'duplicate'
- * after that. One write either way (a failed condition costs one write unit and changes nothing).
+ * after that. One conditional put of a small item (one write unit, refused or not), one
+ * eventually consistent read of the summary, and a summary write only when the claim teaches
+ * the message something (its tenant, an untagged claim awaiting it, a TTL renewal): at most 2
+ * write units, however many events the message already had.
  */
 export async function claimEvent(db: Db, claim: Claim, now: Date = new Date()): Promise<'claimed' | 'duplicate'> {
-  const names: Record<string, string> = { '#first': firstSeenAttribute(claim.eventType) };
-  const values: Record<string, unknown> = {
-    ':kind': ItemKind.Message,
-    ':mid': claim.messageId,
-    ':exp': expiresAt(now, TTL.message),
-    ':claim': lastClaimOf(claim),
-    ':empty': [],
-    ':entry': [timelineEntry(claim)],
-    ':at': claim.at,
-    ':eid': claim.eventId,
-    ':eids': new Set([claim.eventId]),
-  };
-  const sets = [
-    'kind = :kind',
-    'messageId = :mid',
-    'expiresAt = :exp',
-    'lastClaim = :claim',
-    'timeline = list_append(if_not_exists(timeline, :empty), :entry)',
-    '#first = if_not_exists(#first, :at)',
-  ];
-  // Attribution comes from whichever event first carried the tags; later events never change it.
+  const put = await putClaim(db, claim, now);
+  // A duplicate still completes what its first copy may not have (a crash after the put), and a
+  // tagged copy of an event first claimed untagged still teaches the message its tenant.
+  const stored = put.outcome === 'claimed' ? storedClaimOf(claim) : (put.existing ?? (await readClaim(db, claim.messageId, claim.eventId)));
+  const tags: MessageTags = { tenantId: claim.tenantId, jobId: claim.jobId, templateId: claim.templateId };
+  const current = await readAttribution(db, claim.messageId, claim.eventId);
+  const changes = stored ? summaryChangesFor(stored, tags, current, now) : undefined;
+  if (changes) await updateSummary(db, claim.messageId, changes);
+  return put.outcome;
+}
+
+/** The claim item itself, when a refused put did not return it. */
+async function readClaim(db: Db, messageId: string, eventId: string): Promise<StoredClaim | undefined> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: claimKey(messageId, eventId), ConsistentRead: true }));
+  return storedClaimFromItem(out.Item);
+}
+
+async function putClaim(db: Db, claim: Claim, now: Date): Promise<{ outcome: 'claimed' } | { outcome: 'duplicate'; existing?: StoredClaim }> {
+  try {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...claimKey(claim.messageId, claim.eventId),
+          kind: ItemKind.Message,
+          messageId: claim.messageId,
+          ...storedClaimOf(claim),
+          expiresAt: expiresAt(now, TTL.message),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { outcome: 'claimed' };
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    const old = (err as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+    return { outcome: 'duplicate', existing: storedClaimFromItem(old ? unmarshall(old) : undefined) };
+  }
+}
+
+/** The summary's attribution as far as one claim needs it (eventually consistent: see summaryChangesFor). */
+async function readAttribution(db: Db, messageId: string, eventId: string): Promise<MessageAttribution | undefined> {
+  const out = await db.doc.send(
+    new GetCommand({
+      TableName: db.tableName,
+      Key: keys.message(messageId),
+      ProjectionExpression: 'tenantId, jobId, templateId, expiresAt, #awaiting',
+      ExpressionAttributeNames: { '#awaiting': `${AWAITING_PREFIX}${eventId}` },
+    }),
+  );
+  return out.Item ? attributionFromItem(out.Item) : undefined;
+}
+
+async function updateSummary(db: Db, messageId: string, changes: SummaryChanges): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':kind': ItemKind.Message, ':mid': messageId, ':exp': changes.expiresAt };
+  const sets = ['kind = :kind', 'messageId = :mid', 'expiresAt = :exp'];
+  // Attribution comes from whichever tagged event came first; later events never change it.
   for (const field of ['tenantId', 'jobId', 'templateId'] as const) {
-    const v = claim[field];
+    const v = changes.tags?.[field];
     if (v) {
       sets.push(`${field} = if_not_exists(${field}, :${field})`);
       values[`:${field}`] = v;
     }
   }
-  let timelineLength: number;
-  try {
-    const out = await db.doc.send(
-      new UpdateCommand({
-        TableName: db.tableName,
-        Key: keys.message(claim.messageId),
-        UpdateExpression: `SET ${sets.join(', ')} ADD seen :eids`,
-        ConditionExpression: 'NOT contains(seen, :eid)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    timelineLength = Array.isArray(out.Attributes?.timeline) ? out.Attributes.timeline.length : 0;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') {
-      return 'duplicate';
-    }
-    throw err;
+  if (changes.awaiting) {
+    const { eventId, ...entry } = changes.awaiting;
+    names['#awaiting'] = `${AWAITING_PREFIX}${eventId}`;
+    sets.push('#awaiting = :awaiting');
+    values[':awaiting'] = entry;
   }
-  if (timelineLength > TIMELINE_CAP) await trimTimeline(db, claim.messageId, timelineLength);
-  return 'claimed';
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.message(messageId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+    }),
+  );
 }
 
 /**
- * Drops the oldest timeline entries. A separate write, needed only past TIMELINE_CAP events; it
- * leaves lastClaim untouched, so the aggregator ignores its stream record. It applies only while
- * the timeline still has the length this claim saw: concurrent claims on one message each see a
- * different length, and removing `observed - cap` entries under a looser condition (`> cap`) let
- * two of them trim past the cap. Whichever claim saw the latest length trims to exactly the cap;
- * the others find the length changed and leave it to that one. If it is lost (crash), the next
- * claim trims again.
+ * The message's record: attribution from the summary, status, first times, event count and
+ * timeline from its claim items (a diagnostic read: one GetItem and a Query over the message's
+ * claim items, ~0.2 KB each). Undefined when no event was claimed for it.
  */
-async function trimTimeline(db: Db, messageId: string, observedLength: number): Promise<void> {
-  const excess = observedLength - TIMELINE_CAP;
-  const removes = Array.from({ length: excess }, (_, i) => `timeline[${i}]`).join(', ');
-  try {
-    await db.doc.send(
-      new UpdateCommand({
+export async function getMessage(db: Db, messageId: string): Promise<MessageRecord | undefined> {
+  const summary = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.message(messageId), ConsistentRead: true }));
+  const claims: StoredClaim[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db.doc.send(
+      new QueryCommand({
         TableName: db.tableName,
-        Key: keys.message(messageId),
-        UpdateExpression: `REMOVE ${removes}`,
-        ConditionExpression: 'size(timeline) = :observed',
-        ExpressionAttributeValues: { ':observed': observedLength },
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.message(messageId).pk, ':prefix': CLAIM_SK_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey,
       }),
     );
-  } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-  }
-}
-
-export function messageRecordOf(item: Record<string, unknown>): MessageRecord {
+    for (const item of out.Items ?? []) {
+      const c = storedClaimFromItem(item);
+      if (c) claims.push(c);
+    }
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  if (!summary.Item && claims.length === 0) return undefined;
+  claims.sort((a, b) => (a.at === b.at ? a.eventId.localeCompare(b.eventId) : a.at < b.at ? -1 : 1));
   const firstSeen: Partial<Record<ClaimEventType, string>> = {};
-  for (const t of CLAIM_EVENT_TYPES) {
-    const v = item[firstSeenAttribute(t)];
-    if (typeof v === 'string') firstSeen[t] = v;
-  }
-  const seen = item.seen;
+  for (const c of claims) firstSeen[c.eventType] ??= c.at;
+  const attribution = attributionFromItem(summary.Item);
   const r: MessageRecord = {
-    messageId: String(item.messageId),
+    messageId,
     status: statusOf(Object.keys(firstSeen) as ClaimEventType[]),
     firstSeen,
-    timeline: Array.isArray(item.timeline) ? (item.timeline as TimelineEntry[]) : [],
-    events: seen instanceof Set ? seen.size : 0,
-    expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : 0,
+    timeline: claims.slice(-TIMELINE_CAP).map(({ eventType, at, recipient, recipients }) => {
+      const e: TimelineEntry = { type: eventType, at };
+      if (recipient) e.recipient = recipient;
+      if (recipients) e.recipients = recipients;
+      return e;
+    }),
+    events: claims.length,
+    expiresAt: attribution.expiresAt ?? 0,
   };
   for (const field of ['tenantId', 'jobId', 'templateId'] as const) {
-    const v = item[field];
-    if (typeof v === 'string') r[field] = v;
+    const v = attribution[field];
+    if (v) r[field] = v;
   }
   return r;
-}
-
-/** The message's record with its derived status; undefined when no event was claimed for it. */
-export async function getMessage(db: Db, messageId: string): Promise<MessageRecord | undefined> {
-  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.message(messageId), ConsistentRead: true }));
-  return out.Item ? messageRecordOf(out.Item) : undefined;
 }

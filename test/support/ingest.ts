@@ -6,6 +6,8 @@
  *   const result = await ingestSesEvents(db, [send(m), delivery(m, { ... })]);
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAggregateCountersHandler } from '../../functions/aggregate-counters/make-handler';
 import { createIngestEventsHandler } from '../../functions/ingest-events/make-handler';
@@ -14,6 +16,7 @@ import { createStreamPoller } from '../../local/stream-poller';
 import type { Db } from '../../shared/data/db';
 import { snsEnvelope } from '../fixtures/ses-events';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local';
+import { dynamoClientConfig } from './table';
 
 export type IngestMode = 'direct' | 'buffered';
 
@@ -139,4 +142,52 @@ export async function ingestSesEvents(db: Db, sesEvents: readonly object[], opts
   }
   if (!opts.skipDrain) await drainCounters(db);
   return { failures };
+}
+
+export interface WriteMeter {
+  /** Write units of every write, by AWS's rules: what DynamoDB reports, and 1 for a write its condition refused. */
+  writeUnits: number;
+  /** The most units any one write request cost. */
+  maxPerRequest: number;
+  writes: number;
+  refused: number;
+}
+
+const WRITE_COMMANDS = new Set(['UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
+
+/**
+ * A Db on the test table whose write requests ask DynamoDB for their consumed capacity
+ * (ReturnConsumedCapacity TOTAL) and add it up. DynamoDB Local returns nothing for a write its
+ * condition refused; AWS bills it like a write of the item, so it counts 1 here (claim items are
+ * far below 1 KB).
+ */
+export function meteredDb(tableName: string) {
+  const client = new DynamoDBClient(dynamoClientConfig());
+  const meter: WriteMeter = { writeUnits: 0, maxPerRequest: 0, writes: 0, refused: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!WRITE_COMMANDS.has(context.commandName ?? '')) return next(args);
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+      meter.writes += 1;
+      let units = 0;
+      try {
+        const out = await next(args);
+        const cc = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
+        units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+        return out;
+      } catch (err) {
+        if ((err as Error).name === 'ConditionalCheckFailedException') {
+          meter.refused += 1;
+          units = 1;
+        }
+        throw err;
+      } finally {
+        meter.writeUnits += units;
+        meter.maxPerRequest = Math.max(meter.maxPerRequest, units);
+      }
+    },
+    { step: 'initialize', name: 'writeMeter' },
+  );
+  const db: Db = { doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName };
+  return { db, meter, destroy: () => client.destroy() };
 }

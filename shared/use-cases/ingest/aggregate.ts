@@ -1,25 +1,38 @@
 /**
- * Stage 2, pure part: which stream records carry a new claim, which counter items each claim
- * touches, and how a batch is cut into transactions. No AWS here; functions/aggregate-counters
- * reads the checkpoint and writes the chunks (shared/data/counter-writes.ts).
+ * Stage 2, pure part: what each stream record of a message's items adds to which counter items,
+ * and how a batch is cut into transactions. No AWS here; aggregate-stream.ts reads the
+ * checkpoint and writes the chunks (shared/data/counter-writes.ts).
+ *
+ * Two kinds of record count (docs/data-model.md, "Stage 2"):
+ *  - the INSERT of a claim item: its deltas for the account, and for its tenant when the event
+ *    carried one. A claim item is put once (conditional put), so it has exactly one INSERT;
+ *  - a change of a message's summary item: the untagged claims it attributes to the tenant.
+ *    A summary attributes its `awaiting` claims once it knows the tenant; it only grows, so each
+ *    record counts the claims attributed in its new image and not in its old one, and over the
+ *    item's ordered records every awaiting claim is counted for the tenant exactly once.
  */
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue } from 'aws-lambda';
+import type { CounterIncrements, CounterUpdate } from '../../data/counter-writes';
 import { type Deltas, METRICS } from '../../data/counters';
 import { ACCOUNT_SCOPE, ItemKind, type Key, keys, utcDay, utcHour } from '../../data/keys';
-import type { LastClaim } from '../../data/messages';
+import { attributionFromItem, isSummaryItem, storedClaimFromItem } from '../../data/messages';
 
 /** DynamoDB allows 100 actions per transaction; one is the checkpoint. */
 export const MAX_COUNTER_ITEMS_PER_CHUNK = 99;
 
-/** Increments for one counter item: metric deltas, plus the template use count. */
-export type CounterIncrements = Deltas & { useCount?: number };
-
-export interface CounterUpdate {
-  key: Key;
-  increments: CounterIncrements;
+/** One claim's deltas, where they count: the account (unless counted there already) and the tenant, job and template when known. */
+export interface Counted {
+  eventId: string;
+  at: string;
+  deltas: Deltas;
+  tenantId?: string;
+  jobId?: string;
+  templateId?: string;
+  /** Counted for the account when it was claimed; this is its late attribution to the tenant. */
+  tenantOnly?: boolean;
 }
 
 function imageOf(image: Record<string, LambdaAttributeValue> | undefined): Record<string, unknown> | undefined {
@@ -27,15 +40,34 @@ function imageOf(image: Record<string, LambdaAttributeValue> | undefined): Recor
   return image ? unmarshall(image as unknown as Record<string, AttributeValue>) : undefined;
 }
 
-/** The claim a stream record carries, or undefined when it is not a new claim (a trim, a TTL delete, another item kind). */
-export function newClaimOf(record: DynamoDBRecord): LastClaim | undefined {
-  if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return undefined;
+/** Event ids a summary image attributes to its tenant: its awaiting claims, once it knows the tenant. */
+function attributed(image: Record<string, unknown> | undefined): Set<string> {
+  const a = attributionFromItem(image);
+  return new Set(a.tenantId ? Object.keys(a.awaiting) : []);
+}
+
+/** What one stream record counts: nothing for a TTL delete, another item kind, or a summary change that attributes nothing new. */
+export function countedOf(record: DynamoDBRecord): Counted[] {
+  if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return [];
   const next = imageOf(record.dynamodb?.NewImage);
-  if (!next || next.kind !== ItemKind.Message) return undefined;
-  const claim = next.lastClaim as LastClaim | undefined;
-  if (!claim || typeof claim.eventId !== 'string') return undefined;
-  const prev = imageOf(record.dynamodb?.OldImage)?.lastClaim as LastClaim | undefined;
-  return prev?.eventId === claim.eventId ? undefined : claim;
+  if (!next || next.kind !== ItemKind.Message) return [];
+  if (isSummaryItem(next)) {
+    const before = attributed(imageOf(record.dynamodb?.OldImage));
+    const summary = attributionFromItem(next);
+    const { tenantId, jobId, templateId } = summary;
+    return [...attributed(next)]
+      .filter((eventId) => !before.has(eventId))
+      .sort()
+      .flatMap((eventId) => {
+        const awaiting = summary.awaiting[eventId];
+        return awaiting ? [{ eventId, at: awaiting.at, deltas: awaiting.deltas, tenantId, jobId, templateId, tenantOnly: true }] : [];
+      });
+  }
+  // A claim item is never modified; only its INSERT counts.
+  const claim = record.eventName === 'INSERT' ? storedClaimFromItem(next) : undefined;
+  if (!claim) return [];
+  const { eventId, at, deltas, tenantId, jobId, templateId } = claim;
+  return [{ eventId, at, deltas, tenantId, jobId, templateId }];
 }
 
 function nonZero(deltas: Deltas): Deltas {
@@ -47,23 +79,24 @@ function nonZero(deltas: Deltas): Deltas {
   return out;
 }
 
-/** Every counter item one claim adds to: account day+hour always; tenant day+hour, job and template when tagged. */
-export function counterUpdatesOf(claim: LastClaim): CounterUpdate[] {
-  const deltas = nonZero(claim.deltas);
+/** Every counter item one claim adds to: account day+hour (unless tenantOnly); tenant day+hour, job and template when known. */
+export function counterUpdatesOf(c: Omit<Counted, 'eventId'>): CounterUpdate[] {
+  const deltas = nonZero(c.deltas);
   if (Object.keys(deltas).length === 0) return [];
-  const at = new Date(claim.at);
+  const at = new Date(c.at);
   const day = utcDay(at);
   const hour = utcHour(at);
-  const updates: CounterUpdate[] = [
-    { key: keys.counterDay(ACCOUNT_SCOPE, day), increments: deltas },
-    { key: keys.counterHour(ACCOUNT_SCOPE, hour), increments: deltas },
-  ];
-  const tenant = claim.tenantId;
+  const updates: CounterUpdate[] = [];
+  if (!c.tenantOnly) {
+    updates.push({ key: keys.counterDay(ACCOUNT_SCOPE, day), increments: deltas });
+    updates.push({ key: keys.counterHour(ACCOUNT_SCOPE, hour), increments: deltas });
+  }
+  const tenant = c.tenantId;
   if (tenant) {
     updates.push({ key: keys.counterDay(tenant, day), increments: deltas });
     updates.push({ key: keys.counterHour(tenant, hour), increments: deltas });
-    if (claim.jobId) updates.push({ key: keys.counterJob(tenant, claim.jobId), increments: deltas });
-    if (claim.templateId && deltas.sent) updates.push({ key: keys.counterTemplate(tenant, claim.templateId), increments: { useCount: deltas.sent } });
+    if (c.jobId) updates.push({ key: keys.counterJob(tenant, c.jobId), increments: deltas });
+    if (c.templateId && deltas.sent) updates.push({ key: keys.counterTemplate(tenant, c.templateId), increments: { useCount: deltas.sent } });
   }
   return updates;
 }
@@ -75,6 +108,7 @@ export interface Chunk {
   firstSeq: string;
   lastSeq: string;
   records: number;
+  /** Claims counted (a late attribution counts as one). */
   claims: number;
   updates: CounterUpdate[];
 }
@@ -86,7 +120,9 @@ export function addIncrements(into: CounterIncrements, from: CounterIncrements):
 /**
  * Cuts an ordered run of stream records into chunks of contiguous records whose summed updates
  * touch at most `maxItems` distinct counter items. Contiguity is what makes the checkpoint a
- * single sequence number: every record up to it is committed, none after it.
+ * single sequence number: every record up to it is committed, none after it. A record's updates
+ * always stay in one chunk (a summary record attributing many claims may exceed `maxItems` only
+ * when its message spans more than ~20 hours of awaiting claims; it then gets a chunk of its own).
  */
 export function chunkRecords(records: readonly DynamoDBRecord[], maxItems = MAX_COUNTER_ITEMS_PER_CHUNK): Chunk[] {
   const chunks: Chunk[] = [];
@@ -94,10 +130,10 @@ export function chunkRecords(records: readonly DynamoDBRecord[], maxItems = MAX_
   for (const record of records) {
     const seq = record.dynamodb?.SequenceNumber;
     if (!seq) continue;
-    const claim = newClaimOf(record);
-    const updates = claim ? counterUpdatesOf(claim) : [];
+    const counted = countedOf(record);
+    const updates = counted.flatMap(counterUpdatesOf);
     if (current) {
-      const fresh = updates.filter((u) => !current?.byKey.has(keyString(u.key))).length;
+      const fresh = new Set(updates.map((u) => keyString(u.key)).filter((k) => !current?.byKey.has(k))).size;
       if (current.byKey.size + fresh > maxItems) {
         chunks.push(current.chunk);
         current = undefined;
@@ -106,7 +142,7 @@ export function chunkRecords(records: readonly DynamoDBRecord[], maxItems = MAX_
     current ??= { chunk: { firstSeq: seq, lastSeq: seq, records: 0, claims: 0, updates: [] }, byKey: new Map() };
     current.chunk.lastSeq = seq;
     current.chunk.records += 1;
-    if (claim) current.chunk.claims += 1;
+    current.chunk.claims += counted.length;
     for (const u of updates) {
       const k = keyString(u.key);
       const existing = current.byKey.get(k);

@@ -1,6 +1,7 @@
 /**
  * Turns one parsed SES event into a claim: what it counts (deltas, per PRODUCT.md's counting
- * rules), when (the time the event carries), for whom (the message tags) and its dedupe
+ * rules), when (the time the event carries), for whom (the message tags, or the message record
+ * for a legacy notification, which carries none) and its dedupe
  * identity, derived from the event's content so that every redelivery of the same event, by
  * SNS, SQS or a Lambda retry, has the same id.
  */
@@ -25,7 +26,7 @@ function tag(event: SesEvent, name: string): string | undefined {
   return v ? v : undefined;
 }
 
-const lower = (xs: readonly string[]) => xs.map((x) => x.trim().toLowerCase());
+export const lower = (xs: readonly string[]) => xs.map((x) => x.trim().toLowerCase());
 
 interface Facts {
   at: string;
@@ -97,33 +98,7 @@ export function claimOf(event: SesEvent): Claim {
   if (tenantId) claim.tenantId = tenantId;
   if (tenantId && jobId) claim.jobId = jobId;
   if (tenantId && templateId) claim.templateId = templateId;
-  return claim;
-}
-
-/**
- * The claim the sender records for recipients SES refused permanently (no SES message exists,
- * so the id is synthetic and stable per job recipient: a retried sender claims it once).
- */
-export function sendFailedClaim(input: {
-  tenantId: string;
-  jobId: string;
-  recipientIndex: number;
-  recipients: string[];
-  at: Date;
-  templateId?: string;
-}): Claim {
-  const messageId = `send-failed:${input.jobId}:${input.recipientIndex}`;
-  const recipients = lower(input.recipients);
-  const claim: Claim = {
-    messageId,
-    eventId: eventIdOf(['SendFailed', messageId]),
-    eventType: 'SendFailed',
-    at: input.at.toISOString(),
-    recipients,
-    deltas: { sendFailed: recipients.length },
-    tenantId: input.tenantId,
-    jobId: input.jobId,
-  };
-  if (input.templateId) claim.templateId = input.templateId;
+  // Legacy notifications carry no tags at all: their tenant comes from the message record.
+  if (!event.mail.tags) claim.tagless = true;
   return claim;
 }

@@ -4,28 +4,34 @@
  * ingestion path, so the counter aggregator counts it exactly once like any SES event, however
  * often the sender reports it.
  */
-import { createHash } from 'node:crypto';
 import type { Db } from '../../data/db';
-import { claimEvent } from '../../data/messages';
+import { type Claim, claimEvent } from '../../data/messages';
+import { eventIdOf, lower } from '../ingest/claims';
 import type { SendFailedReport } from './send-batch';
 
 export function sendFailedMessageId(jobId: string, index: number): string {
   return `send-failed:${jobId}:${index}`;
 }
 
-export function sendFailedClaim(r: SendFailedReport) {
+/**
+ * The claim for one failed job recipient. Its id leaves out the time (when the sender gave up
+ * differs between retries), so every report of the same job recipient is one claim.
+ */
+export function sendFailedClaim(r: SendFailedReport): Claim {
   const messageId = sendFailedMessageId(r.jobId, r.index);
-  return {
+  const recipients = lower(r.recipients);
+  const claim: Claim = {
     messageId,
-    eventId: createHash('sha256').update(`${messageId}:SendFailed`).digest('base64url').slice(0, 16),
-    eventType: 'SendFailed' as const,
+    eventId: eventIdOf(['SendFailed', messageId]),
+    eventType: 'SendFailed',
     at: r.at.toISOString(),
+    recipients,
+    deltas: { sendFailed: recipients.length },
     tenantId: r.tenantId,
     jobId: r.jobId,
-    templateId: r.templateId,
-    recipients: r.recipients,
-    deltas: { sendFailed: r.recipients.length },
   };
+  if (r.templateId) claim.templateId = r.templateId;
+  return claim;
 }
 
 export function reportSendFailedVia(db: Db) {

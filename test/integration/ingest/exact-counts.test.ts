@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readDays, readJobCounts } from '../../../shared/data/counters';
 import { claimEvent, getMessage } from '../../../shared/data/messages';
-import { sendFailedClaim } from '../../../shared/use-cases/ingest/claims';
+import { sendFailedClaim } from '../../../shared/use-cases/sending/report-failure';
 import * as ses from '../../fixtures/ses-events';
 import { actualCounters, expectedOf, sorted } from '../../fixtures/ses-events/actual-counters';
 import { generate, withDuplicates } from '../../fixtures/ses-events/generate';
@@ -49,7 +49,7 @@ describe('exact counters from SES events', () => {
 });
 
 describe('other sources of claims', () => {
-  it('a legacy notification and the event record of the same bounce count once, at account level', async () => {
+  it('a legacy notification and the event record of the same bounce count once, for the account and (from the message record) the tenant', async () => {
     const at = new Date('2026-03-15T08:00:00Z');
     const m: ses.MailOptions = { messageId: ses.sesMessageId('legacy-1'), at, destination: ['x@example.com'], tags: { tenant: 'legacy-t' } };
     const b = { recipients: ['x@example.com'], at: new Date(at.getTime() + 5000), feedbackId: 'fb-legacy-1' };
@@ -57,15 +57,16 @@ describe('other sources of claims', () => {
     await ingestSesEvents(t.db, [ses.bounce(m, b), ses.legacySubscriptionSucceeded()], { mode: 'direct' });
     const account = await readDays(t.db, 'ACCOUNT', '2026-03-15', '2026-03-15');
     expect(account.get('2026-03-15')).toMatchObject({ bounced: 1, bouncedHard: 1, delivered: 1 });
-    // The first claim (legacy, untagged) won: the tenant gets nothing from this bounce.
-    expect((await readDays(t.db, 'legacy-t', '2026-03-15', '2026-03-15')).size).toBe(0);
+    // The first claim (legacy, untagged) won; the tagged copy taught the message its tenant, which gets the bounce once.
+    expect((await readDays(t.db, 'legacy-t', '2026-03-15', '2026-03-15')).get('2026-03-15')).toMatchObject({ bounced: 1, bouncedHard: 1, delivered: 0 });
   });
 
   it("the sender's permanent send failures count once per job recipient, however often it retries", async () => {
     const at = new Date('2026-03-16T09:30:00Z');
-    const c = sendFailedClaim({ tenantId: 'sf-t', jobId: 'sf-job', recipientIndex: 4, recipients: ['a@example.com', 'b@example.com'], at });
+    const report = { tenantId: 'sf-t', jobId: 'sf-job', index: 4, recipients: ['a@example.com', 'b@example.com'], reason: 'MessageRejected', at };
+    const c = sendFailedClaim(report);
     expect(await claimEvent(t.db, c)).toBe('claimed');
-    expect(await claimEvent(t.db, sendFailedClaim({ tenantId: 'sf-t', jobId: 'sf-job', recipientIndex: 4, recipients: ['a@example.com', 'b@example.com'], at: new Date() }))).toBe('duplicate');
+    expect(await claimEvent(t.db, sendFailedClaim({ ...report, at: new Date() }))).toBe('duplicate');
     await drainCounters(t.db);
     expect((await readDays(t.db, 'sf-t', '2026-03-16', '2026-03-16')).get('2026-03-16')?.sendFailed).toBe(2);
     expect((await readJobCounts(t.db, 'sf-t', ['sf-job'])).get('sf-job')?.sendFailed).toBe(2);

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAggregateCountersHandler } from '../../../functions/aggregate-counters/make-handler';
@@ -46,8 +46,11 @@ describe('crash between two writes', () => {
     const start = new Date('2026-05-01T22:00:00Z');
     const g = generate({ seed: 21, messages: 40, prefix: 'crash1', start });
     const events = withDuplicates(g.events, 5, 3);
-    // Every 7th claim dies after DynamoDB applied it, every 11th before it was sent.
-    const faulty = faultyDb(t.tableName, (name, n) => (!name.startsWith('Update') ? undefined : n % 7 === 0 ? 'after' : n % 11 === 0 ? 'before' : undefined));
+    // Every 7th write of a claim (its claim item's put, or its message summary's update) dies after
+    // DynamoDB applied it, every 11th before it was sent.
+    const faulty = faultyDb(t.tableName, (name, n) =>
+      !name.startsWith('Update') && !name.startsWith('Put') ? undefined : n % 7 === 0 ? 'after' : n % 11 === 0 ? 'before' : undefined,
+    );
     const handler = createIngestEventsHandler(faulty.db);
     const retry: object[] = [];
     for (let i = 0; i < events.length; i += 10) {
@@ -116,7 +119,7 @@ describe('malformed input', () => {
 });
 
 describe('the message record', () => {
-  it('keeps the strongest status when a late Delivery follows a Bounce, caps its timeline and stays under 1 KB', async () => {
+  it('keeps the strongest status when a late Delivery follows a Bounce, caps its timeline, and each of its items stays under 1 KB', async () => {
     const at = new Date('2026-05-12T09:00:00Z');
     const after = (ms: number) => new Date(at.getTime() + ms);
     const m: ses.MailOptions = { messageId: ses.sesMessageId('status-1'), at, destination: ['a@example.com'], tags: { tenant: 'st', job: 'j', template: 'p' } };
@@ -125,7 +128,8 @@ describe('the message record', () => {
     const rec = await getMessage(t.db, m.messageId);
     expect(rec?.status).toBe('bounced');
     expect([rec?.tenantId, rec?.jobId, rec?.templateId]).toEqual(['st', 'j', 'p']);
-    expect(rec?.timeline.map((e) => e.type)).toEqual(['Bounce', 'Send', 'Delivery']);
+    // The timeline is in the order the events happened, whatever order they arrived in.
+    expect(rec?.timeline.map((e) => e.type)).toEqual(['Send', 'Delivery', 'Bounce']);
     expect(rec?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 29 * 86400);
 
     const typical: ses.MailOptions = { ...m, messageId: ses.sesMessageId('size-1') };
@@ -135,14 +139,19 @@ describe('the message record', () => {
       ses.open(typical, { at: after(60_000) }),
       ses.click(typical, { at: after(90_000), link: 'https://example.com/offer' }),
     ], { skipDrain: true });
-    const raw = await t.db.doc.send(new GetCommand({ TableName: t.tableName, Key: { pk: `MSG#${typical.messageId}`, sk: 'MSG' } }));
-    expect(itemSize(raw.Item ?? {})).toBeLessThan(1024);
+    const raw = await t.db.doc.send(
+      new QueryCommand({ TableName: t.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `MSG#${typical.messageId}` } }),
+    );
+    // The summary and one claim item per event.
+    expect(raw.Items?.length).toBe(5);
+    for (const item of raw.Items ?? []) expect(itemSize(item), String(item.sk)).toBeLessThan(1024);
 
     const busy: ses.MailOptions = { ...m, messageId: ses.sesMessageId('busy-1') };
     const opens = Array.from({ length: 30 }, (_, i) => ses.open(busy, { at: after(60_000 + i) }));
     await ingestSesEvents(t.db, [ses.send(busy), ...opens], { mode: 'direct', skipDrain: true });
     const busyRec = await getMessage(t.db, busy.messageId);
     expect(busyRec?.timeline.length).toBe(TIMELINE_CAP);
+    expect(busyRec?.timeline.at(-1)?.at).toBe(after(60_029).toISOString());
     expect(busyRec?.events).toBe(31);
     await streamPoller().drain();
   });

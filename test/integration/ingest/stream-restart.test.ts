@@ -74,7 +74,8 @@ describe('local stream poller across a restart', () => {
     await ingest(snsEventFor(ses.send(next)));
     await second.drain();
     await second.stop();
-    expect(second.stats.records).toBe(1);
+    // Two stream records: the Send's claim item and its message's new summary item.
+    expect(second.stats.records).toBe(2);
     expect(await counts()).toEqual({ sent: 3, delivered: 1, bounced: 1 });
 
     // What the position prevents: a poller without one re-reads from the start in a single batch,

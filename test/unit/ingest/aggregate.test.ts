@@ -1,9 +1,9 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { LastClaim } from '../../../shared/data/messages';
+import type { StoredClaim } from '../../../shared/data/messages';
 import { statusOf } from '../../../shared/rules/message-status';
-import { chunkRecords, counterUpdatesOf, newClaimOf, seqGreater } from '../../../shared/use-cases/ingest/aggregate';
+import { chunkRecords, countedOf, counterUpdatesOf, seqGreater } from '../../../shared/use-cases/ingest/aggregate';
 
 let seq = 100000000000000000000n;
 function record(next: Record<string, unknown> | undefined, prev?: Record<string, unknown>, eventName: DynamoDBRecord['eventName'] = 'MODIFY'): DynamoDBRecord {
@@ -18,23 +18,50 @@ function record(next: Record<string, unknown> | undefined, prev?: Record<string,
     },
   };
 }
-const claim = (eventId: string, extra: Partial<LastClaim> = {}): LastClaim => ({
+const claim = (eventId: string, extra: Partial<StoredClaim> = {}): StoredClaim => ({
   eventId,
   eventType: 'Send',
   at: '2026-04-01T23:59:59.000Z',
   deltas: { sent: 2 },
   ...extra,
 });
-const msg = (c: LastClaim | undefined) => ({ pk: 'MSG#m', sk: 'MSG', kind: 'message', lastClaim: c });
+/** A claim item as stage 1 puts it. */
+const claimItem = (c: StoredClaim) => ({ pk: 'MSG#m', sk: `EVENT#${c.eventId}`, kind: 'message', messageId: 'm', ...c });
+const inserted = (c: StoredClaim) => record(claimItem(c), undefined, 'INSERT');
+/** A summary item: its tags, and the untagged claims awaiting the tenant. */
+const summary = (tags: { tenantId?: string; jobId?: string; templateId?: string }, awaiting: Record<string, Partial<StoredClaim>> = {}) => ({
+  pk: 'MSG#m',
+  sk: 'MSG',
+  kind: 'message',
+  messageId: 'm',
+  ...tags,
+  ...Object.fromEntries(Object.entries(awaiting).map(([id, c]) => [`awaiting_${id}`, { at: c.at ?? '2026-04-01T10:00:00.000Z', deltas: c.deltas ?? { bounced: 1 } }])),
+});
+const ids = (r: DynamoDBRecord) => countedOf(r).map((c) => `${c.eventId}${c.tenantOnly ? ' tenant-only' : ''}${c.tenantId ? ` ${c.tenantId}` : ''}`);
 
-describe('stream records to claims', () => {
-  it('takes a new lastClaim from INSERT and MODIFY, nothing else', () => {
-    expect(newClaimOf(record(msg(claim('a')), undefined, 'INSERT'))?.eventId).toBe('a');
-    expect(newClaimOf(record(msg(claim('b')), msg(claim('a'))))?.eventId).toBe('b');
-    // A timeline trim rewrites the item with the same lastClaim.
-    expect(newClaimOf(record(msg(claim('a')), msg(claim('a'))))).toBeUndefined();
-    expect(newClaimOf(record(undefined, msg(claim('a')), 'REMOVE'))).toBeUndefined();
-    expect(newClaimOf(record({ ...msg(claim('a')), kind: 'counter' }, undefined, 'INSERT'))).toBeUndefined();
+describe('stream records to counted claims', () => {
+  it('a claim item counts on its INSERT only, with the tenant its event carried', () => {
+    expect(ids(inserted(claim('a')))).toEqual(['a']);
+    expect(ids(inserted(claim('b', { tenantId: 't' })))).toEqual(['b t']);
+    expect(ids(record(claimItem(claim('a')), claimItem(claim('a'))))).toEqual([]);
+    expect(ids(record(undefined, claimItem(claim('a')), 'REMOVE'))).toEqual([]);
+    expect(ids(record({ ...claimItem(claim('a')), kind: 'counter' }, undefined, 'INSERT'))).toEqual([]);
+  });
+
+  it('a summary attributes its awaiting claims to the tenant once it knows it: each claim in exactly one record', () => {
+    // States of one summary item, in stream order: every change of it is one record (old, new).
+    const states = [
+      undefined,
+      summary({}, { x: {} }), // a legacy claim registered, tenant unknown
+      summary({}, { x: {}, y: {} }), // another one
+      summary({ tenantId: 't', jobId: 'j' }, { x: {}, y: {} }), // a tagged event teaches the tenant
+      summary({ tenantId: 't', jobId: 'j' }, { x: {}, y: {} }), // a TTL renewal: nothing new
+      summary({ tenantId: 't', jobId: 'j' }, { x: {}, y: {}, z: {} }), // a legacy claim after the tenant is known
+    ];
+    const counted = states.slice(1).map((next, i) => ids(record(next, states[i], states[i] ? 'MODIFY' : 'INSERT')));
+    expect(counted).toEqual([[], [], ['x tenant-only t', 'y tenant-only t'], [], ['z tenant-only t']]);
+    // A summary created already knowing both (a retry that wrote everything at once) counts all of it.
+    expect(ids(record(summary({ tenantId: 't' }, { x: {} }), undefined, 'INSERT'))).toEqual(['x tenant-only t']);
   });
 });
 
@@ -59,13 +86,16 @@ describe('counter updates of a claim', () => {
     const delivered = counterUpdatesOf(claim('b', { tenantId: 't', templateId: 'p', deltas: { delivered: 1 } }));
     expect(delivered.some((x) => x.key.sk.startsWith('TEMPLATE#'))).toBe(false);
   });
+
+  it('a late attribution: the tenant\'s items only (the account counted it when it was claimed)', () => {
+    const u = counterUpdatesOf({ ...claim('a', { tenantId: 't', jobId: 'j', deltas: { bounced: 1 } }), tenantOnly: true });
+    expect(u.map((x) => `${x.key.pk} ${x.key.sk}`)).toEqual(['COUNTERS#t DAY#2026-04-01', 'COUNTERS#t HOUR#2026-04-01T23', 'COUNTERS#t JOB#j']);
+  });
 });
 
 describe('chunking', () => {
   it('sums per item within a chunk and never exceeds the item limit', () => {
-    const records = Array.from({ length: 30 }, (_, i) =>
-      record(msg(claim(`e${i}`, { tenantId: `t${i % 10}`, jobId: `j${i}` })), msg(claim(`p${i}`))),
-    );
+    const records = Array.from({ length: 30 }, (_, i) => inserted(claim(`e${i}`, { tenantId: `t${i % 10}`, jobId: `j${i}` })));
     const chunks = chunkRecords(records, 20);
     expect(chunks.length).toBeGreaterThan(1);
     for (const c of chunks) expect(c.updates.length).toBeLessThanOrEqual(20);

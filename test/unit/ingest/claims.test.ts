@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSesNotification, unwrapSqsBody } from '../../../shared/rules/ses-events';
-import { claimOf, eventIdOf, sendFailedClaim } from '../../../shared/use-cases/ingest/claims';
+import { claimOf, eventIdOf } from '../../../shared/use-cases/ingest/claims';
+import { sendFailedClaim } from '../../../shared/use-cases/sending/report-failure';
 import * as ses from '../../fixtures/ses-events';
 
 const at = new Date('2026-04-01T10:00:00.000Z');
@@ -83,12 +84,22 @@ describe('claims from SES events', () => {
     expect(claim(a).eventId).toBe(claim(b).eventId);
   });
 
-  it('builds the sender-failure claim with a stable id per job recipient', () => {
-    const one = sendFailedClaim({ tenantId: 't1', jobId: 'J', recipientIndex: 3, recipients: ['x@example.com'], at });
-    const retried = sendFailedClaim({ tenantId: 't1', jobId: 'J', recipientIndex: 3, recipients: ['x@example.com'], at: later(5000) });
+  it('builds the sender-failure claim (what send-email reports) with a stable id per job recipient and lower-cased recipients', () => {
+    const report = { tenantId: 't1', jobId: 'J', templateId: 'tpl1', index: 3, recipients: ['X@Example.com'], reason: 'MessageRejected', at };
+    const one = sendFailedClaim(report);
+    const retried = sendFailedClaim({ ...report, at: later(5000) });
     expect(one.messageId).toBe('send-failed:J:3');
     expect(one.deltas).toEqual({ sendFailed: 1 });
+    expect(one.recipients).toEqual(['x@example.com']);
+    expect([one.tenantId, one.jobId, one.templateId, one.tagless]).toEqual(['t1', 'J', 'tpl1', undefined]);
     expect(retried.eventId).toBe(one.eventId);
+    expect(sendFailedClaim({ ...report, index: 4 }).eventId).not.toBe(one.eventId);
+  });
+
+  it('marks legacy notifications, which carry no tags at all, as tagless; an event without a tenant tag is not', () => {
+    expect(claim(ses.legacyBounce(m, { recipients: ['a@example.com'], at })).tagless).toBe(true);
+    expect(claim(ses.bounce({ ...m, tags: {} }, { recipients: ['a@example.com'], at })).tagless).toBeUndefined();
+    expect(claim(ses.bounce(m, { recipients: ['a@example.com'], at })).tagless).toBeUndefined();
   });
 
   it('escapes the separator so different part lists never collide', () => {
