@@ -1,23 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
-// Handlers log every untagged or malformed event they are fed on purpose; keep test output readable.
-const quietLogs = { LOG_LEVEL: 'ERROR' };
+/**
+ * A green run is quiet (STYLE.md 12): what tests print is shown only for a test that fails.
+ * - LOG_LEVEL: handlers log every untagged or malformed event they are fed on purpose.
+ * - POWERTOOLS_DEV: Powertools writes through the global console (not its own Console on
+ *   process.stdout), so vitest captures its logs like any other console output.
+ * - The AWS SDK warns in every process that makes a client (each test file's worker, the global
+ *   setup, a spawned `npm start`) that it will need Node 22 from 2027: hundreds of lines a run.
+ *   Set here, in the main process, so every process vitest starts inherits it.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const quiet = {
+  silent: 'passed-only' as const,
+  env: { LOG_LEVEL: 'ERROR', POWERTOOLS_DEV: 'true' },
+};
 
 export default defineConfig({
   test: {
+    // The reporter reads this from the root config; each project's workers from their own.
+    silent: quiet.silent,
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', env: quietLogs } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', ...quiet } },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup-dynamodb.ts'],
-          env: quietLogs,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          ...quiet,
         },
       },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 } },
+      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, ...quiet } },
       {
         test: {
           name: 'e2e',
@@ -25,6 +39,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          ...quiet,
         },
       },
     ],
