@@ -1,6 +1,6 @@
 /**
  * The local API Gateway: a node:http server that routes with the same route table the CDK
- * stack builds API Gateway from (shared/adapters/http/routes.ts), runs the Lambda TOKEN authorizer for
+ * stack builds API Gateway from (shared/contract/routes.ts), runs the Lambda TOKEN authorizer for
  * every non-public route, enforces the plans' rate and burst with the in-memory usage plans,
  * and invokes the route's function with the REST proxy event. What API Gateway itself answers
  * (401 without a valid key, 403 on an explicit Deny, 404 for an unknown route, 413 over its
@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, STATUS_CODES, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult } from 'aws-lambda';
-import { type HttpFunction, ROUTES, type RouteDefinition } from '../shared/adapters/http/routes';
+import { type HttpFunction, ROUTES, type RouteDefinition } from '../shared/contract/routes';
 import type { LoadedFunction } from './functions';
 import { apiGatewayProxyEventOf, methodArnOf, tokenAuthorizerEventOf } from './lambda-events';
 
