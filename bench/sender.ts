@@ -18,6 +18,7 @@ import { createTenant } from '../shared/data/tenants';
 import { InMemoryUsagePlans } from '../shared/platform/usage-plans/in-memory';
 import { loadPlans } from '../shared/rules/plans';
 import { createBulkJob } from '../shared/use-cases/sending/create-job';
+import { sendingDomainGuard, verifiedDomain } from '../test/support/domains';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { runEventSourceMapping, startLocalSqs } from '../test/support/local-sqs';
 import type { BenchTable } from './table';
@@ -55,7 +56,8 @@ export async function run(): Promise<BenchTable[]> {
       LOG_LEVEL: 'ERROR',
     });
     const tenantId = (await createTenant(db, new InMemoryUsagePlans(), { name: 'Bench', plan: 'enterprise' })).tenant.id;
-    const jobDeps = { db, plans: loadPlans(), sqs: sqs.sqs, queues };
+    await verifiedDomain(db, tenantId, 'example.com');
+    const jobDeps = { db, plans: loadPlans(), sqs: sqs.sqs, queues, assertSendingDomain: sendingDomainGuard(db) };
     await putAccountSnapshot(db, {
       Max24HourSend: 10_000_000,
       MaxSendRate: RATE,

@@ -51,6 +51,13 @@ export const stageSettingsSchema = z
       .strict(),
     /** Plan overrides, passed to every function as PLANS_JSON (shared/rules/plans.ts merges them). */
     plans: planOverridesSchema.default({}),
+    /** A MAIL FROM subdomain for tenant domains (`mail` → `mail.<domain>`, with its MX and SPF records); none: SES's own. */
+    mailFromSubdomain: z
+      .string()
+      .regex(/^[a-z0-9-]{1,63}$/)
+      .optional(),
+    /** How long the send-time sending-domain check is cached: the window in which a deleted domain still sends. */
+    domainCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
     /** SES identities the sender may send as (names or `*`), scoping ses:SendEmail. */
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
     alarms: z

@@ -2,26 +2,30 @@
  * POST /v1/emails and POST /v1/emails/bulk: store the job, queue it by priority, answer 202.
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { httpHandler } from '../../shared/adapters/http/http-handler';
-import { createDb } from '../../shared/data/db';
 import type { Job } from '../../shared/data/jobs';
+import { sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
 import { loadPlans } from '../../shared/rules/plans';
+import { domainConfigShape } from '../../shared/use-cases/domains/config';
+import { createSendingDomainGuard } from '../../shared/use-cases/domains/domains';
 import { readConfigShape } from '../../shared/use-cases/read/deps';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
 
 const config = readConfig({
   ...readConfigShape,
+  DOMAIN_CACHE_TTL_SECONDS: domainConfigShape.DOMAIN_CACHE_TTL_SECONDS,
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
   SEND_QUEUE_LOW_URL: z.string().url(),
 });
+const db = tableClient(config.TABLE_NAME);
 const deps = {
-  db: createDb(config.TABLE_NAME),
+  db,
+  assertSendingDomain: createSendingDomainGuard(db, config.DOMAIN_CACHE_TTL_SECONDS * 1000),
   plans: loadPlans(config.PLANS_JSON),
-  sqs: new SQSClient({}),
+  sqs: sqsClient(),
   queues: { high: config.SEND_QUEUE_HIGH_URL, normal: config.SEND_QUEUE_NORMAL_URL, low: config.SEND_QUEUE_LOW_URL },
 };
 

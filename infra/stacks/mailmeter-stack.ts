@@ -13,7 +13,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/adapters/http/routes';
+import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/contract/routes';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
 import { WEB_BUILD_COMMAND } from '../bundling';
@@ -54,6 +54,10 @@ export const STREAM_BATCHING_WINDOW_SECONDS = 2;
 export const INGEST_ASYNC_RETRIES = 2;
 /** EventBridge retries of a failed quota poll before it is parked. */
 export const POLL_RETRY_ATTEMPTS = 2;
+/** How often pending sending domains are looked at; each has its own back-off on top (shared/rules/domains.ts). */
+export const DOMAIN_CHECK_MINUTES = 5;
+/** What the domains API may do to SES identities (tenant domains are created at run time, so: identity/*). */
+export const DOMAIN_IDENTITY_ACTIONS = ['ses:CreateEmailIdentity', 'ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes', 'ses:TagResource'];
 
 function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
   return {
@@ -67,6 +71,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     templates: { table: 'RW', timeout: HTTP_TIMEOUT },
     'admin-tenants': { table: 'RW', timeout: HTTP_TIMEOUT, fixedName: true },
     'send-api': { table: 'RW', timeout: HTTP_TIMEOUT },
+    domains: { table: 'RW', timeout: HTTP_TIMEOUT },
     web: {
       table: 'none',
       timeout: Duration.seconds(5),
@@ -85,6 +90,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'ingest-events': { table: 'RW', timeout: Duration.seconds(60) },
     'aggregate-counters': { table: 'RW', timeout: Duration.seconds(60) },
     'poll-send-quota': { table: 'RW', timeout: Duration.seconds(30) },
+    'verify-domains': { table: 'RW', timeout: Duration.seconds(60) },
   };
 }
 
@@ -238,6 +244,26 @@ export class MailmeterStack extends Stack {
           maxEventAge: Duration.seconds(stage.pollIntervalSeconds),
         }),
       ],
+    });
+
+    // Sending domains: the API creates, reads and deletes SES identities; a schedule looks at the
+    // pending ones only. Identity names are chosen by tenants at run time, hence identity/*.
+    const identities = this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
+    const configurationSetArn = this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: state.configurationSet.ref });
+    const domainSettings = {
+      CONFIGURATION_SET_NAME: state.configurationSet.ref,
+      DOMAIN_CACHE_TTL_SECONDS: String(stage.domainCacheTtlSeconds),
+      ...(stage.mailFromSubdomain ? { MAIL_FROM_SUBDOMAIN: stage.mailFromSubdomain } : {}),
+    };
+    addEnvironment(functions.domains, domainSettings);
+    addEnvironment(functions['verify-domains'], domainSettings);
+    addEnvironment(sendApi, { DOMAIN_CACHE_TTL_SECONDS: String(stage.domainCacheTtlSeconds) });
+    functions.domains.addToRolePolicy(new PolicyStatement({ actions: DOMAIN_IDENTITY_ACTIONS, resources: [identities, configurationSetArn] }));
+    functions['verify-domains'].addToRolePolicy(new PolicyStatement({ actions: ['ses:GetEmailIdentity'], resources: [identities] }));
+    new Rule(this, 'DomainCheckSchedule', {
+      description: `Mailmeter ${stage.name}: check pending sending domains every ${DOMAIN_CHECK_MINUTES} minutes`,
+      schedule: Schedule.rate(Duration.minutes(DOMAIN_CHECK_MINUTES)),
+      targets: [new LambdaFunction(functions['verify-domains'], { deadLetterQueue: state.pollFailures, retryAttempts: POLL_RETRY_ATTEMPTS, maxEventAge: Duration.minutes(DOMAIN_CHECK_MINUTES) })],
     });
 
     // admin-tenants needs the usage plan ids, and usage plans depend on the API stage, whose

@@ -8,6 +8,7 @@
 import type * as z from 'zod';
 import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Tenant, TenantDetails, TenantList, TenantsQuery, UpdateTenantRequest } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
+import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
 import { Job, JobList, JobsQuery } from './jobs';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest } from './sending';
@@ -24,6 +25,7 @@ export type HttpFunction =
   | 'templates'
   | 'admin-tenants'
   | 'send-api'
+  | 'domains'
   | 'web';
 
 export type Scope = 'tenant' | 'admin' | 'public';
@@ -180,7 +182,7 @@ export const CONTRACT = {
     body: SendEmailRequest,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'PayloadTooLargeError'],
+    errors: ['ConflictError', 'NotFoundError'],
   }),
   'POST /v1/emails/bulk': route({
     function: 'send-api',
@@ -191,7 +193,78 @@ export const CONTRACT = {
     body: BulkEmailRequest,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'PayloadTooLargeError'],
+    errors: ['ConflictError', 'NotFoundError'],
+  }),
+  'POST /v1/domains': route({
+    function: 'domains',
+    scope: 'tenant',
+    tag: 'Domains',
+    summary: 'Add a sending domain: creates the SES identity (Easy DKIM) and answers the DNS records to publish',
+    query: NoQuery,
+    body: CreateDomainRequest,
+    status: 201,
+    response: Domain,
+    errors: ['ConflictError'],
+  }),
+  'GET /v1/domains': route({
+    function: 'domains',
+    scope: 'tenant',
+    tag: 'Domains',
+    summary: "The tenant's sending domains",
+    query: DomainsQuery,
+    status: 200,
+    response: DomainList,
+  }),
+  'GET /v1/domains/{id}': route({
+    function: 'domains',
+    scope: 'tenant',
+    tag: 'Domains',
+    summary: 'One sending domain with its DNS records and status',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Domain,
+  }),
+  'POST /v1/domains/{id}/verify': route({
+    function: 'domains',
+    scope: 'tenant',
+    tag: 'Domains',
+    summary: 'Ask SES for the verification status now',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Domain,
+    errors: ['ConflictError'],
+  }),
+  'DELETE /v1/domains/{id}': route({
+    function: 'domains',
+    scope: 'tenant',
+    tag: 'Domains',
+    summary: 'Remove a sending domain: sends from it are refused (after the send check cache) and its SES identity is deleted',
+    params: IdPath,
+    query: NoQuery,
+    status: 204,
+  }),
+  'POST /v1/admin/tenants/{id}/domains': route({
+    function: 'domains',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'Assign a sending domain to a tenant (with `verified: true`, an identity already verified in SES)',
+    params: IdPath,
+    query: NoQuery,
+    body: AssignDomainRequest,
+    status: 201,
+    response: AdminDomain,
+    errors: ['ConflictError'],
+  }),
+  'GET /v1/admin/domains': route({
+    function: 'domains',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: "Every tenant's sending domains, optionally of one status",
+    query: AdminDomainsQuery,
+    status: 200,
+    response: AdminDomainList,
   }),
   'GET /v1/account': route({
     function: 'account',
@@ -296,8 +369,10 @@ export const FUNCTIONS = [
   'templates',
   'admin-tenants',
   'send-api',
+  'domains',
   'web',
   'send-email',
+  'verify-domains',
   'ingest-events',
   'aggregate-counters',
   'poll-send-quota',

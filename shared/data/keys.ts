@@ -18,6 +18,9 @@ export const ItemKind = {
   SendRecord: 'sendRecord',
   Pacer: 'pacer',
   SendCap: 'sendCap',
+  Domain: 'domain',
+  DomainName: 'domainName',
+  DomainCheck: 'domainCheck',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 
@@ -75,6 +78,19 @@ export const keys = {
   tenantPartition: (tenantId: string): string => `TENANT#${tenantId}`,
   /** Opt-in hard cap: recipients admitted in the billing period starting on `periodStartDay`. */
   sendCap: (tenantId: string, periodStartDay: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `CAP#${periodStartDay}` }),
+
+  // --- sending domains ----------------------------------------------------------------------
+  /** A tenant's sending domain (ids are ULIDs). */
+  domain: (tenantId: string, domainId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `DOMAIN#${domainId}` }),
+  domainPrefix: 'DOMAIN#',
+  /** GSI1 entry listing every tenant's domains by status (admin list). */
+  domainListEntry: (status: string, domain: string) => ({ gsi1pk: 'DOMAINS', gsi1sk: `${status}#${domain}` }),
+  domainListPartition: 'DOMAINS',
+  /** One item per domain name: who claimed it, and whose claims lie below it (the one-tenant rule). */
+  domainName: (name: string): Key => ({ pk: `DOMAINNAME#${name}`, sk: 'DOMAINNAME' }),
+  /** A pending domain's next verification check, in time order (the schedule reads only these). */
+  domainCheck: (dueAt: string, domainId: string): Key => ({ pk: 'DOMAINCHECKS', sk: `${dueAt}#${domainId}` }),
+  domainCheckPartition: 'DOMAINCHECKS',
 
   // --- the global SES account --------------------------------------------------------------
   accountSnapshot: (): Key => ({ pk: 'ACCOUNT', sk: 'SNAPSHOT' }),

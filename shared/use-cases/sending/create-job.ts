@@ -35,6 +35,8 @@ export interface CreateJobDeps {
   plans: Record<PlanName, Plan>;
   sqs: SQSClient;
   queues: SendQueues;
+  /** Refuses (403) a `from` that is not at a domain verified for the tenant (use-cases/domains). */
+  assertSendingDomain: (tenantId: string, from: string) => Promise<void>;
   now?: () => Date;
 }
 
@@ -66,6 +68,7 @@ async function resolveContent(
 export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string, body: SingleEmailRequest): Promise<Job> {
   checkRecipientCount(body);
   checkTags(body.tags);
+  await deps.assertSendingDomain(tenantId, body.from);
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   checkVariables(placeholdersOf(content.subject, content.html, content.text), body.variables, 'variables');
   const unit: WorkUnit = { i: 0, to: body.to, cc: body.cc, bcc: body.bcc, vars: body.variables };
@@ -82,6 +85,7 @@ export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string
 }
 
 export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body: BulkEmailRequest): Promise<Job> {
+  await deps.assertSendingDomain(tenantId, body.from);
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   const names = placeholdersOf(content.subject, content.html, content.text);
   const units: WorkUnit[] = body.recipients.map((r, i) => {

@@ -17,6 +17,7 @@ import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memo
 import { billingPeriod } from '../../../shared/rules/billing-period';
 import { loadPlans } from '../../../shared/rules/plans';
 import { createBulkJob } from '../../../shared/use-cases/sending/create-job';
+import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
 import { call, type Reply, useApiEnv } from '../api/support';
@@ -44,11 +45,14 @@ afterAll(async () => {
 interface CappedTenant {
   id: string;
   key: string;
+  /** An address at the tenant's own verified sending domain (one domain belongs to one tenant). */
+  from: string;
 }
 
 async function tenant(limits: TenantLimits): Promise<CappedTenant> {
   const created = await createTenant(t.db, usagePlans, { name: 'Capped', plan: 'pro', ...limits });
-  return { id: created.tenant.id, key: created.apiKey };
+  const domain = await verifiedDomain(t.db, created.tenant.id, `${created.tenant.id.toLowerCase()}.acme.com`);
+  return { id: created.tenant.id, key: created.apiKey, from: `hello@${domain.domain}` };
 }
 
 const post = (who: CappedTenant, resource: '/v1/emails' | '/v1/emails/bulk', body: unknown): Promise<Reply> =>
@@ -56,13 +60,13 @@ const post = (who: CappedTenant, resource: '/v1/emails' | '/v1/emails/bulk', bod
 
 const bulk = (who: CappedTenant, n: number, prefix = 'r') =>
   post(who, '/v1/emails/bulk', {
-    from: 'hello@acme.com',
+    from: who.from,
     subject: 'Hi',
     text: 'Hello',
     recipients: Array.from({ length: n }, (_, i) => ({ to: `${prefix}${i}@example.com` })),
   });
 
-const single = (who: CappedTenant, to: string[]) => post(who, '/v1/emails', { from: 'hello@acme.com', to, subject: 'Hi', text: 'Hello' });
+const single = (who: CappedTenant, to: string[]) => post(who, '/v1/emails', { from: who.from, to, subject: 'Hi', text: 'Hello' });
 
 const periodDay = () => utcDay(billingPeriod(new Date()).start);
 
@@ -140,9 +144,9 @@ describe('hard cap', () => {
   it('finishes a job none of whose work reached a queue, and gives its recipients back', async () => {
     const who = await tenant({ allocated: 5, hardCap: true });
     const missing = `${queues.normal}-does-not-exist`;
-    const deps = { db: t.db, plans: loadPlans(), sqs: sqs.sqs, queues: { ...queues, normal: missing } };
+    const deps = { db: t.db, plans: loadPlans(), sqs: sqs.sqs, queues: { ...queues, normal: missing }, assertSendingDomain: sendingDomainGuard(t.db) };
     const recipients = Array.from({ length: 5 }, (_, i) => ({ to: `lost${i}@example.com` }));
-    await expect(createBulkJob(deps, who.id, { from: 'hello@acme.com', subject: 'Hi', text: 'x', recipients })).rejects.toThrow(/could not queue 5 of 5/);
+    await expect(createBulkJob(deps, who.id, { from: who.from, subject: 'Hi', text: 'x', recipients })).rejects.toThrow(/could not queue 5 of 5/);
     const [job] = (await listJobs(t.db, who.id, { limit: 5 })).jobs;
     expect(job).toMatchObject({ status: 'failed', failed: 5, settled: 5, failureReasons: { EnqueueFailed: 5 } });
     expect(await readReserved(t.db, who.id, periodDay())).toBe(0);

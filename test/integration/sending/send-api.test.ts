@@ -11,6 +11,7 @@ import { createTemplate } from '../../../shared/data/templates';
 import { createTenant } from '../../../shared/data/tenants';
 import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
 import { workMessageSchema } from '../../../shared/use-cases/sending/work-messages';
+import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
 import { call, type Reply, useApiEnv } from '../api/support';
@@ -36,6 +37,7 @@ beforeAll(async () => {
   const acme = await createTenant(t.db, plans, { name: 'Acme', plan: 'pro' });
   tenantId = acme.tenant.id;
   tenantKey = acme.apiKey;
+  await verifiedDomain(t.db, tenantId, 'acme.com');
   otherTenantId = (await createTenant(t.db, plans, { name: 'Other', plan: 'pro' })).tenant.id;
 });
 afterAll(async () => {

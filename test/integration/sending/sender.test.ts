@@ -15,6 +15,7 @@ import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memo
 import { loadPlans } from '../../../shared/rules/plans';
 import { type CreateJobDeps, createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { sendFailedMessageId } from '../../../shared/use-cases/sending/report-failure';
+import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { LOCAL_REGION } from '../../support/dynamodb-local';
 import { type LocalSqs, runEventSourceMapping, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
@@ -42,6 +43,7 @@ async function snapshot(over: Partial<Parameters<typeof putAccountSnapshot>[1]> 
 
 beforeAll(async () => {
   TENANT = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'Sender', plan: 'enterprise' })).tenant.id;
+  await verifiedDomain(t.db, TENANT, 'example.com');
   sqs = await startLocalSqs();
   const q = (name: string) => sqs.createQueue(name, { visibilityTimeout: 3, maxReceiveCount: 50 }).url;
   queues = { high: q('send-high'), normal: q('send-normal'), low: q('send-low') };
@@ -72,7 +74,7 @@ afterAll(async () => {
 });
 
 function deps(): CreateJobDeps {
-  return { db: t.db, plans: loadPlans(), sqs: sqs.sqs, queues };
+  return { db: t.db, plans: loadPlans(), sqs: sqs.sqs, queues, assertSendingDomain: sendingDomainGuard(t.db) };
 }
 
 function recipients(n: number, prefix: string) {
