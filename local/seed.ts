@@ -5,15 +5,21 @@
  * otherwise new ones are issued. Usage-plan membership lives in memory (API Gateway holds it on
  * AWS), so every tenant already in the table is re-adopted onto its plan at each start.
  */
-import { hashApiKey } from '../shared/rules/api-key';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { findKeyByHash } from '../shared/data/api-keys';
 import type { Db } from '../shared/data/db';
 import { createAdminKey, createTenant, getTenant, issueKey, listTenants } from '../shared/data/tenants';
 import type { InMemoryUsagePlans } from '../shared/platform/usage-plans';
+import { hashApiKey } from '../shared/rules/api-key';
+import { ConflictError } from '../shared/rules/errors';
+import { assignVerifiedDomain } from '../shared/use-cases/domains/domains';
+import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import type { StackInfo } from './stack-info';
 
 export const DEMO_TENANT_NAME = 'Demo tenant';
 export const DEMO_TENANT_PLAN = 'starter' as const;
+/** The demo tenant's sending domain, verified in the local SES from the start (the quick start sends from it). */
+export const DEMO_DOMAIN = 'example.com';
 
 export interface SeedResult {
   adminKey: string;
@@ -45,7 +51,13 @@ async function adoptTenants(db: Db, usagePlans: InMemoryUsagePlans): Promise<num
   return n;
 }
 
-export async function seedStack(opts: { db: Db; usagePlans: InMemoryUsagePlans; previous?: Partial<StackInfo> }): Promise<SeedResult> {
+export async function seedStack(opts: {
+  db: Db;
+  usagePlans: InMemoryUsagePlans;
+  previous?: Partial<StackInfo>;
+  sesEndpoint: string;
+  region: string;
+}): Promise<SeedResult> {
   const { db, usagePlans, previous } = opts;
   const notes: string[] = [];
   const adopted = await adoptTenants(db, usagePlans);
@@ -72,5 +84,20 @@ export async function seedStack(opts: { db: Db; usagePlans: InMemoryUsagePlans; 
     demoApiKey = (await issueKey(db, tenant.id)).apiKey;
     notes.push(`demo tenant ${tenant.id} reused with a new key`);
   }
+  notes.push(await seedDemoDomain(db, demoTenantId as string, opts));
   return { adminKey, demoTenantId: demoTenantId as string, demoApiKey: demoApiKey as string, notes };
+}
+
+/** The demo tenant owns example.com, as the operator's `verified: true` assignment would give it. */
+async function seedDemoDomain(db: Db, tenantId: string, opts: { sesEndpoint: string; region: string }): Promise<string> {
+  const ses = new SESv2Client({ endpoint: opts.sesEndpoint, region: opts.region, credentials: LOCAL_CREDENTIALS });
+  try {
+    await assignVerifiedDomain({ db, ses, region: opts.region }, tenantId, DEMO_DOMAIN, new Date());
+    return `${DEMO_DOMAIN} assigned to the demo tenant`;
+  } catch (err) {
+    if (err instanceof ConflictError) return `${DEMO_DOMAIN} already the demo tenant's`;
+    throw err;
+  } finally {
+    ses.destroy();
+  }
 }

@@ -7,7 +7,7 @@
  *
  * One stack per process: handlers read their configuration once, at import.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
@@ -15,10 +15,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { interceptLocalhostDns } from 'fauxqs';
 import { servePage } from '../functions/web/serve-page';
-import { createDb } from '../shared/data/db';
-import { createTableInput } from '../shared/data/table-definition';
 import type { HttpFunction } from '../shared/contract/routes';
 import { FUNCTIONS, type FunctionName } from '../shared/contract/routes';
+import { createDb } from '../shared/data/db';
+import { createTableInput } from '../shared/data/table-definition';
 import { generateUsageIdentifierKey, sharedInMemoryUsagePlans } from '../shared/platform/usage-plans';
 import { buildWebPage } from '../web/build';
 import { startApiServer } from './api-server';
@@ -28,8 +28,8 @@ import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '.
 import { type LoadedFunction, loadFunction } from './functions';
 import { LOCAL_ACCOUNT_ID, scheduledEventOf } from './lambda-events';
 import { DATA_DIR_ENV, defaultDataDir, dynamoDataPath, REPO_ROOT, stackJsonPath } from './paths';
-import { type SeedResult, seedStack } from './seed';
-import { type RunningLocalSes, startLocalSes } from './ses';
+import { DEMO_DOMAIN, type SeedResult, seedStack } from './seed';
+import { type LocalSesState, type RunningLocalSes, startLocalSes } from './ses';
 import { createSqsPoller, type SqsPoller, snsLambdaProcessor, sqsLambdaProcessor } from './sqs-poller';
 import { readStackInfo, runningStackPid, type StackInfo, writeStackInfo } from './stack-info';
 import { createStreamPoller, type StreamHandler } from './stream-poller';
@@ -104,6 +104,8 @@ function handlerEnvironment(p: {
     CONFIGURATION_SET_NAME: LOCAL_CONFIGURATION_SET,
     SENDER_MAX_CONCURRENCY: '2',
     POLL_INTERVAL_SECONDS: String(p.pollIntervalSeconds),
+    // Local identities verify by themselves after a couple of seconds: look at pending ones often.
+    DOMAIN_CHECK_BASE_SECONDS: '1',
     USAGE_PLAN_MODE: 'memory',
     // The admin keys' usage identifier (on AWS: the admin usage plan's API Gateway key).
     ADMIN_USAGE_IDENTIFIER_KEY: p.adminUsageIdentifierKey,
@@ -111,6 +113,19 @@ function handlerEnvironment(p: {
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_METRICS_NAMESPACE: 'Mailmeter',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  };
+}
+
+/** The local SES's identities and tenants in a file, rewritten (atomically) on every change. */
+function sesStatePersistence(file: string | undefined): { state?: LocalSesState; onStateChange?: (state: LocalSesState) => void } {
+  if (!file) return {};
+  const state = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalSesState) : undefined;
+  return {
+    ...(state ? { state } : {}),
+    onStateChange: (next) => {
+      writeFileSync(`${file}.tmp`, JSON.stringify(next));
+      renameSync(`${file}.tmp`, file);
+    },
   };
 }
 
@@ -298,6 +313,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           defaultConfigurationSet: LOCAL_CONFIGURATION_SET,
           max24HourSend: 50_000,
           maxSendRate: 50,
+          // As SES: a send from an identity that is not verified is MessageRejected. Identities
+          // verify by themselves after a delay (DNS cannot be checked here); example.com is the
+          // demo tenant's, verified from the start. Identities survive a restart (ses-identities.json).
+          requireVerifiedIdentities: true,
+          verifiedIdentities: [DEMO_DOMAIN],
+          identityVerificationDelayMs: Number(process.env.MAILMETER_LOCAL_VERIFY_DELAY_MS ?? 2000),
+          ...sesStatePersistence(opts.inMemory ? undefined : join(dataDir, 'ses-identities.json')),
         }),
         (x) => x.stop(),
       ).then((x) => {
@@ -343,7 +365,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const usagePlans = sharedInMemoryUsagePlans();
     const db = createDb(LOCAL_TABLE_NAME, { endpoint: ddb.endpoint, region, credentials: LOCAL_CREDENTIALS });
     started.push({ name: 'seed client', stop: () => db.doc.destroy() });
-    const seed: SeedResult = await seedStack({ db, usagePlans, previous });
+    const seed: SeedResult = await seedStack({ db, usagePlans, previous, sesEndpoint: ses.endpoint, region });
     log(`• Seeded: ${seed.notes.join('; ')} (${Date.now() - t0} ms)`);
     opts.signal?.throwIfAborted();
 
@@ -415,6 +437,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       started.push({ name: 'stream poller', stop: () => streamPoller.stop() });
     }
 
+    const domainChecks = functions.get('verify-domains');
+    if (domainChecks) {
+      const check = async () => {
+        try {
+          await domainChecks.invoke(scheduledEventOf('mailmeter-local-verify-domains', region));
+        } catch (err) {
+          log(`[verify-domains] failed: ${(err as Error).message}`);
+        }
+      };
+      const timer = setInterval(check, 1000);
+      started.push({ name: 'domain check schedule', stop: () => clearInterval(timer) });
+    }
+
     const quotaPoller = functions.get('poll-send-quota');
     if (quotaPoller) {
       const poll = async () => {
@@ -434,6 +469,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ingester ? `ingest-events ← ${ingestMode === 'buffered' ? 'ses-events queue' : 'ses-events topic (direct)'}` : undefined,
       aggregator ? 'aggregate-counters ← table stream' : undefined,
       quotaPoller ? `poll-send-quota every ${Math.round(pollIntervalMs / 1000)} s` : undefined,
+      domainChecks ? 'verify-domains every 1 s' : undefined,
     ].filter(Boolean);
     log(`• Event sources: ${wired.length ? wired.join('; ') : 'none yet'}`);
 

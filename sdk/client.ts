@@ -7,13 +7,20 @@ import { errorFromResponse, MailmeterError, NetworkError, RateLimitError } from 
 import { backoffDelay, DEFAULT_RETRY, isRetryable, type RetryOptions } from './retry';
 import type {
   Account,
+  AdminDomain,
+  AdminDomainList,
+  AssignDomainRequest,
   BulkEmailRequest,
   BulkEmailResult,
+  CreateDomainRequest,
   CreatedKey,
   CreatedTenant,
   CreateTemplateRequest,
   CreateTenantRequest,
   Dashboard,
+  Domain,
+  DomainList,
+  DomainStatus,
   Job,
   JobList,
   ListParams,
@@ -118,6 +125,17 @@ export class Mailmeter {
     stats: (options?: RequestOptions) => this.request<TemplateStats>('GET', '/v1/templates/stats', options),
   };
 
+  /** Sending domains: add one, publish its `records` in DNS, and send from it once it is `verified`. */
+  readonly domains = {
+    create: (body: CreateDomainRequest, options?: RequestOptions) => this.request<Domain>('POST', '/v1/domains', options, { body }),
+    list: (params: ListParams = {}, options?: RequestOptions) =>
+      this.request<DomainList>('GET', '/v1/domains', options, { query: { limit: params.limit, cursor: params.cursor } }),
+    get: (id: string, options?: RequestOptions) => this.request<Domain>('GET', `/v1/domains/${seg(id)}`, options),
+    /** Asks SES now (the schedule also looks at pending domains by itself). */
+    verify: (id: string, options?: RequestOptions) => this.request<Domain>('POST', `/v1/domains/${seg(id)}/verify`, options),
+    remove: (id: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/domains/${seg(id)}`, options),
+  };
+
   readonly account = {
     get: (options?: RequestOptions) => this.request<Account>('GET', '/v1/account', options),
   };
@@ -134,6 +152,15 @@ export class Mailmeter {
         }),
       update: (id: string, body: UpdateTenantRequest, options?: RequestOptions) =>
         this.request<Tenant>('PATCH', `/v1/admin/tenants/${seg(id)}`, options, { body }),
+    },
+    domains: {
+      /** With `verified: true`: an identity the operator already verified in SES (never deleted from SES by Mailmeter). */
+      assign: (tenantId: string, body: AssignDomainRequest, options?: RequestOptions) =>
+        this.request<AdminDomain>('POST', `/v1/admin/tenants/${seg(tenantId)}/domains`, options, { body }),
+      list: (params: ListParams & { status?: DomainStatus } = {}, options?: RequestOptions) =>
+        this.request<AdminDomainList>('GET', '/v1/admin/domains', options, {
+          query: { status: params.status, limit: params.limit, cursor: params.cursor },
+        }),
     },
     keys: {
       create: (tenantId: string, options?: RequestOptions) =>

@@ -16,6 +16,16 @@ export type {
   UpdateTenantRequest,
 } from '../shared/contract/admin';
 export type { ErrorBody } from '../shared/contract/common';
+export type {
+  AdminDomain,
+  AdminDomainList,
+  AssignDomainRequest,
+  CreateDomainRequest,
+  DnsRecord,
+  Domain,
+  DomainList,
+  DomainStatus,
+} from '../shared/contract/domains';
 export type { Job, JobCounts, JobList, ListParams } from '../shared/contract/jobs';
 export type {
   Account,

@@ -22,6 +22,7 @@ const deps: DomainDeps = {
   db: tableClient(config.TABLE_NAME),
   ses: sesClient(),
   region: config.AWS_REGION,
+  checkBaseMs: config.DOMAIN_CHECK_BASE_SECONDS * 1000,
   ...(config.MAIL_FROM_SUBDOMAIN ? { mailFromSubdomain: config.MAIL_FROM_SUBDOMAIN } : {}),
   ...(config.CONFIGURATION_SET_NAME ? { configurationSet: config.CONFIGURATION_SET_NAME } : {}),
 };

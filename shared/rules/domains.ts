@@ -96,7 +96,7 @@ export function domainStatusOf(sesStatus: string | undefined): DomainStatus {
 /** SES stops trying to verify a domain 72 hours after it was created. */
 export const VERIFICATION_WINDOW_MS = 72 * 3600 * 1000;
 
-/** When to look at a pending domain again: 1, 2, 4 … minutes after creation, at most hourly. */
-export function nextCheckDelayMs(checks: number): number {
-  return Math.min(60_000 * 2 ** Math.max(0, checks), 3600_000);
+/** When to look at a pending domain again: base, 2×, 4× … after creation (base 1 minute on AWS), at most hourly. */
+export function nextCheckDelayMs(checks: number, baseMs = 60_000): number {
+  return Math.min(baseMs * 2 ** Math.max(0, checks), 3600_000);
 }

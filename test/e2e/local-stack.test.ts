@@ -11,10 +11,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATA_DIR_ENV, REPO_ROOT } from '../../local/paths';
 import * as ses from '../fixtures/ses-events';
-import { descendantPids, isAlive, type SpawnedStack, spawnNpmStart, tempDataDir, waitFor } from '../support/local-stack';
+import { descendantPids, isAlive, ownSendingDomain, type SpawnedStack, spawnNpmStart, tempDataDir, waitFor } from '../support/local-stack';
 
 const SIM = 'simulator.amazonses.com';
-const FROM = 'Mailmeter E2E <e2e@example.com>';
 
 type Json = Record<string, unknown>;
 
@@ -34,10 +33,14 @@ async function getData(stack: SpawnedStack, key: string, path: string): Promise<
   return r.data;
 }
 
-async function createTenant(stack: SpawnedStack, name: string): Promise<{ id: string; apiKey: string }> {
+/** A tenant created through the admin API, with its own verified sending domain; `from` is an address there. */
+async function createTenant(stack: SpawnedStack, name: string): Promise<{ id: string; apiKey: string; from: string }> {
   const r = await api(stack, stack.info.adminKey, 'POST', '/v1/admin/tenants', { name, plan: 'starter' });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
-  return { id: String(r.data.id), apiKey: String(r.data.apiKey) };
+  const id = String(r.data.id);
+  const apiKey = String(r.data.apiKey);
+  const domain = await ownSendingDomain(stack.info.apiUrl, apiKey, `${id.toLowerCase()}.example.org`);
+  return { id, apiKey, from: `Mailmeter E2E <e2e@${domain}>` };
 }
 
 /** The counters every read route is built on, as the dashboard reports them. */
@@ -108,7 +111,7 @@ describe('npm start (the local stack)', () => {
 
     // Tenant A sends through the API: one email to three recipients, and a bulk job of seven.
     const single = await api(stack, a.apiKey, 'POST', '/v1/emails', {
-      from: FROM,
+      from: a.from,
       to: [`success+s1@${SIM}`, `bounce+s1@${SIM}`],
       cc: [`complaint+s1@${SIM}`],
       subject: 'Single',
@@ -117,7 +120,7 @@ describe('npm start (the local stack)', () => {
     expect(single.status, JSON.stringify(single.json)).toBe(202);
     const bulkRecipients = ['success+b1', 'success+b2', 'success+b3', 'bounce+b4', 'complaint+b5', 'ooto+b6', 'suppressionlist+b7'];
     const bulk = await api(stack, a.apiKey, 'POST', '/v1/emails/bulk', {
-      from: FROM,
+      from: a.from,
       subject: 'Hello {{name}}',
       text: 'Hi {{name}}',
       recipients: bulkRecipients.map((local, i) => ({ to: `${local}@${SIM}`, variables: { name: `R${i}` } })),
@@ -257,7 +260,7 @@ describe('npm start (the local stack)', () => {
     const first = await start(tmp.dir);
     const tenant = await createTenant(first, 'E2E restart');
     const sent = await api(first, tenant.apiKey, 'POST', '/v1/emails', {
-      from: FROM,
+      from: tenant.from,
       to: [`success+r1@${SIM}`, `bounce+r1@${SIM}`],
       subject: 'Before the restart',
       text: 'Hello',

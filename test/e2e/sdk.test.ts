@@ -23,7 +23,7 @@ import {
   RateLimitError,
   ValidationError,
 } from '../../sdk';
-import { eventually } from '../support/local-stack';
+import { eventually, ownSendingDomain } from '../support/local-stack';
 
 let stack: LocalStack;
 let dataDir: string;
@@ -47,6 +47,13 @@ async function newTenant(
 ) {
   tenantCounter += 1;
   return admin.admin.tenants.create({ name: `sdk-e2e-${Date.now()}-${tenantCounter}`, plan, ...limits });
+}
+
+/** A tenant that sends: with its own verified sending domain, added as a new user would; `from` is an address there. */
+async function newSender(...args: Parameters<typeof newTenant>) {
+  const tenant = await newTenant(...args);
+  const domain = await ownSendingDomain(stack.info.apiUrl, tenant.apiKey, `${tenant.id.toLowerCase()}.example.org`);
+  return { ...tenant, from: `sender@${domain}` };
 }
 
 const SIM = {
@@ -73,7 +80,7 @@ function recordingConsole() {
 
 describe('seed 000 examples, as written', () => {
   it('Pre-send Quota Check warns before a batch that exceeds the daily allocation, and the send is not blocked', async () => {
-    const tenant = await newTenant('starter', { dailyLimit: 10 });
+    const tenant = await newSender('starter', { dailyLimit: 10 });
     const mailmeter = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
     const out = recordingConsole();
     {
@@ -94,7 +101,7 @@ describe('seed 000 examples, as written', () => {
 
       // Sends are not blocked by tenant quota — only by the global AWS SES account quota.
       await mailmeter.email.bulk({
-        from: 'sender@example.com',
+        from: tenant.from,
         subject: 'Quota check {{n}}',
         text: 'Hello {{n}}',
         // A large batch goes out at low priority so it does not hold up other work.
@@ -122,10 +129,10 @@ describe('seed 000 examples, as written', () => {
   });
 
   it('Monitoring Dashboard prints bounce rate, open rate and quota use from the real dashboard', async () => {
-    const tenant = await newTenant('starter');
+    const tenant = await newSender('starter');
     const mailmeter = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
     await mailmeter.email.bulk({
-      from: 'sender@example.com',
+      from: tenant.from,
       subject: 'Health',
       text: 'Hi',
       priority: 'high',
@@ -184,12 +191,12 @@ describe('seed 000 examples, as written', () => {
   });
 
   it('Template Usage Overview combines dashboard data with template stats', async () => {
-    const tenant = await newTenant('starter');
+    const tenant = await newSender('starter');
     const mailmeter = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
     const welcome = await mailmeter.templates.create({ name: 'Welcome', subject: 'Welcome {{name}}', text: 'Hi {{name}}' });
     await mailmeter.templates.create({ name: 'Reset', subject: 'Reset', text: 'Reset link', status: 'inactive' });
     await mailmeter.email.bulk({
-      from: 'sender@example.com',
+      from: tenant.from,
       templateId: welcome.id,
       priority: 'high',
       recipients: ['a', 'b', 'c'].map((name) => ({ to: SIM.success, variables: { name } })),
@@ -321,10 +328,10 @@ describe('typed errors from the real API', () => {
   });
 
   it("ConflictError when a send does not fit in the billing period under the tenant's opt-in hard cap", async () => {
-    const tenant = await newTenant('starter', { allocated: 3 });
+    const tenant = await newSender('starter', { allocated: 3 });
     const client = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
     const batch = (n: number) => ({
-      from: 'sender@example.com',
+      from: tenant.from,
       subject: 'Capped',
       text: 'x',
       recipients: Array.from({ length: n }, () => ({ to: SIM.success })),
@@ -336,7 +343,7 @@ describe('typed errors from the real API', () => {
     // 4 already admitted (counted as sent once SES accepts them) + 2 fits; 1 more does not.
     await eventually('the first job to be counted as sent', () => client.dashboard.quota(), (q) => q.used === 4);
     expect((await client.email.bulk(batch(2))).status).toBe('queued');
-    const error = await client.email.send({ from: 'sender@example.com', to: [SIM.success], subject: 's', text: 't' }).catch((e) => e);
+    const error = await client.email.send({ from: tenant.from, to: [SIM.success], subject: 's', text: 't' }).catch((e) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.status).toBe(409);
     expect(error.message).toMatch(/hard cap reached: this request has 1 recipients and 0 of the 6 emails allocated/);

@@ -217,3 +217,22 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Gives a tenant its own sending domain through the API, as a new user would (POST /v1/domains,
+ * then wait for the local SES to verify it and the schedule to notice); returns `name`.
+ */
+export async function ownSendingDomain(apiUrl: string, tenantKey: string, name: string): Promise<string> {
+  const headers = { authorization: `Bearer ${tenantKey}`, 'content-type': 'application/json' };
+  const created = await fetch(`${apiUrl}/v1/domains`, { method: 'POST', headers, body: JSON.stringify({ domain: name }) });
+  const body = (await created.json()) as { data?: { id: string } };
+  if (created.status !== 201 || !body.data) throw new Error(`POST /v1/domains ${name} → ${created.status} ${JSON.stringify(body)}`);
+  const id = body.data.id;
+  await eventually(
+    `${name} verified`,
+    async () => ((await (await fetch(`${apiUrl}/v1/domains/${id}`, { headers })).json()) as { data: { status: string } }).data.status,
+    (status) => status === 'verified',
+    30_000,
+  );
+  return name;
+}

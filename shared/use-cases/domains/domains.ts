@@ -41,6 +41,8 @@ export interface DomainDeps {
   mailFromSubdomain?: string;
   /** The stage's configuration set, the identities' default. */
   configurationSet?: string;
+  /** First wait of the verification schedule (ms); doubles after each check. */
+  checkBaseMs?: number;
 }
 
 export interface DomainView {
@@ -144,7 +146,7 @@ function newDomain(tenantId: string, name: { domain: string; registrable: string
     updated_at: at,
     ...(identity.status === 'verified' ? { verified_at: at } : {}),
     checks: 0,
-    ...(pending ? { next_check_at: new Date(now.getTime() + nextCheckDelayMs(0)).toISOString() } : {}),
+    ...(pending ? { next_check_at: new Date(now.getTime() + nextCheckDelayMs(0, deps.checkBaseMs)).toISOString() } : {}),
     version: 1,
   };
 }
@@ -180,7 +182,7 @@ export async function checkDomain(deps: DomainDeps, d: Domain, now: Date): Promi
   const expired = now.getTime() - Date.parse(d.created_at) > VERIFICATION_WINDOW_MS;
   if (status === 'pending' && expired) status = 'failed';
   const keepChecking = status === 'pending' || status === 'temporary_failure';
-  const nextCheckAt = keepChecking ? new Date(now.getTime() + nextCheckDelayMs(d.checks + 1)) : undefined;
+  const nextCheckAt = keepChecking ? new Date(now.getTime() + nextCheckDelayMs(d.checks + 1, deps.checkBaseMs)) : undefined;
   const next = await recordCheck(deps.db, d, { status, now, ...(nextCheckAt ? { nextCheckAt } : {}) });
   if (next.status !== d.status) logger.info('domain status changed', { tenantId: d.tenantId, domain: d.domain, from: d.status, to: next.status });
   return next;

@@ -68,7 +68,6 @@ async function resolveContent(
 export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string, body: SingleEmailRequest): Promise<Job> {
   checkRecipientCount(body);
   checkTags(body.tags);
-  await deps.assertSendingDomain(tenantId, body.from);
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   checkVariables(placeholdersOf(content.subject, content.html, content.text), body.variables, 'variables');
   const unit: WorkUnit = { i: 0, to: body.to, cc: body.cc, bcc: body.bcc, vars: body.variables };
@@ -85,7 +84,6 @@ export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string
 }
 
 export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body: BulkEmailRequest): Promise<Job> {
-  await deps.assertSendingDomain(tenantId, body.from);
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   const names = placeholdersOf(content.subject, content.html, content.text);
   const units: WorkUnit[] = body.recipients.map((r, i) => {
@@ -107,6 +105,8 @@ async function storeAndEnqueue(
   deps: CreateJobDeps,
   j: { tenantId: string; type: Job['type']; priority: Priority; templateId?: string; content: JobContent; units: WorkUnit[]; recipients: number },
 ): Promise<Job> {
+  // After validation (a malformed request is a 400 first), before anything is reserved or stored.
+  await deps.assertSendingDomain(j.tenantId, j.content.from);
   const now = (deps.now ?? (() => new Date()))();
   const capPeriod = await admitUnderHardCap(deps, j.tenantId, j.recipients, now);
   const job: Job = {
