@@ -3,12 +3,14 @@
  * duplicate). The adapter (functions/ingest-events) decides what an outcome means for its event
  * source: SNS fails the invocation, SQS reports the record.
  */
+import pLimit from 'p-limit';
 import type { Db } from '../../data/db';
-import { claimEvent } from '../../data/messages';
+import { claimEventDetailed } from '../../data/messages';
+import type { SuppressionScope } from '../../data/suppressions';
 import { logger } from '../../platform/powertools';
 import { parseJsonString, parseSesNotification, unwrapSqsBody } from '../../rules/ses-events';
 import { claimOf } from './claims';
-import { forEachLimited } from './limit';
+import { suppressFromClaim } from './suppress';
 
 export type IngestOutcome =
   | { outcome: 'claimed' | 'duplicate'; messageId: string; eventId: string; eventType: string; tenantId?: string; tagless?: boolean }
@@ -18,14 +20,21 @@ export type IngestOutcome =
 /** Claims in flight per queued batch; records for one message only meet on its summary item. */
 export const INGEST_CONCURRENCY = 16;
 
+export interface IngestOptions {
+  /** The stage's suppressionScope: whose list a hard bounce or complaint adds to. */
+  suppressionScope: SuppressionScope;
+}
+const DEFAULT_OPTIONS: IngestOptions = { suppressionScope: 'tenant' };
+
 /** `payload` is the decoded SES JSON. Write errors propagate (the caller retries or reports the record). */
-export async function ingestNotification(db: Db, payload: unknown, now?: Date): Promise<IngestOutcome> {
+export async function ingestNotification(db: Db, payload: unknown, now?: Date, opts: IngestOptions = DEFAULT_OPTIONS): Promise<IngestOutcome> {
   const parsed = parseSesNotification(payload);
   if (parsed.kind === 'ignored') return { outcome: 'ignored', reason: parsed.reason };
   if (parsed.kind === 'invalid') return { outcome: 'invalid', reason: parsed.reason };
   const claim = claimOf(parsed.event);
-  const result = await claimEvent(db, claim, now);
-  return { outcome: result, messageId: claim.messageId, eventId: claim.eventId, eventType: claim.eventType, tenantId: claim.tenantId, tagless: claim.tagless };
+  const result = await claimEventDetailed(db, claim, now);
+  await suppressFromClaim(db, claim, result, opts.suppressionScope, now ?? new Date());
+  return { outcome: result.outcome, messageId: claim.messageId, eventId: claim.eventId, eventType: claim.eventType, tenantId: claim.tenantId, tagless: claim.tagless };
 }
 
 function logOutcome(o: IngestOutcome, source: Record<string, string>) {
@@ -37,9 +46,9 @@ function logOutcome(o: IngestOutcome, source: Record<string, string>) {
 }
 
 /** One SNS notification's `Message` (direct mode). Write errors propagate. */
-export async function ingestSnsMessage(db: Db, message: string, source: Record<string, string>): Promise<IngestOutcome> {
+export async function ingestSnsMessage(db: Db, message: string, source: Record<string, string>, opts: IngestOptions = DEFAULT_OPTIONS): Promise<IngestOutcome> {
   const decoded = parseJsonString(message);
-  const outcome: IngestOutcome = decoded.kind === 'invalid' ? { outcome: 'invalid', reason: decoded.reason } : await ingestNotification(db, decoded.payload);
+  const outcome: IngestOutcome = decoded.kind === 'invalid' ? { outcome: 'invalid', reason: decoded.reason } : await ingestNotification(db, decoded.payload, undefined, opts);
   logOutcome(outcome, source);
   return outcome;
 }
@@ -49,13 +58,17 @@ export async function ingestSnsMessage(db: Db, message: string, source: Record<s
  * claimed a few at a time. Returns the ids of the records to retry: malformed ones and those
  * whose write failed; the others are done whatever happened to their neighbours.
  */
-export async function ingestQueuedBodies(db: Db, records: readonly { id: string; body: string }[]): Promise<{ failedIds: string[] }> {
+export async function ingestQueuedBodies(
+  db: Db,
+  records: readonly { id: string; body: string }[],
+  opts: IngestOptions = DEFAULT_OPTIONS,
+): Promise<{ failedIds: string[] }> {
   const failedIds: string[] = [];
-  await forEachLimited(records, INGEST_CONCURRENCY, async (record) => {
+  await pLimit(INGEST_CONCURRENCY).map(records, async (record) => {
     const source = { sqsMessageId: record.id };
     try {
       const body = unwrapSqsBody(record.body);
-      const outcome: IngestOutcome = body.kind === 'notification' ? await ingestNotification(db, body.payload) : { outcome: body.kind, reason: body.reason };
+      const outcome: IngestOutcome = body.kind === 'notification' ? await ingestNotification(db, body.payload, undefined, opts) : { outcome: body.kind, reason: body.reason };
       logOutcome(outcome, source);
       if (outcome.outcome === 'invalid') failedIds.push(record.id);
     } catch (err) {

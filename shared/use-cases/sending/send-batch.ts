@@ -16,6 +16,7 @@
  */
 import { type SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import pLimit from 'p-limit';
 import type { AccountSnapshot } from '../../data/account';
 import type { Db } from '../../data/db';
 import { finalizeJobIfSettled, getJobForSending, type Job, type JobContent, markJobDeferred, markJobProcessing } from '../../data/jobs';
@@ -152,7 +153,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     now: deps.now ?? Date.now,
     sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)))),
     random: deps.random ?? Math.random,
-    pool: semaphore(deps.settings.maxConcurrency),
+    pool: pLimit(deps.settings.maxConcurrency),
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
     stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0 },
   };
@@ -460,23 +461,6 @@ async function reportFailure(run: Invocation, job: Job, unit: WorkUnit, reason: 
 }
 
 // ---- helpers --------------------------------------------------------------------------------
-
-/** A counting semaphore. */
-function semaphore(size: number) {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (free > 0) free--;
-    else await new Promise<void>((r) => waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}
 
 /** Caches the poller's snapshot for a few seconds so every unit does not read it. */
 export function cachedAccount(load: () => Promise<AccountSnapshot | undefined>, ttlMs = 10_000, now: () => number = Date.now) {
