@@ -70,6 +70,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     jobs: { table: 'RO', timeout: HTTP_TIMEOUT },
     templates: { table: 'RW', timeout: HTTP_TIMEOUT },
     'admin-tenants': { table: 'RW', timeout: HTTP_TIMEOUT, fixedName: true },
+    'admin-usage': { table: 'RO', timeout: Duration.seconds(29) },
     'send-api': { table: 'RW', timeout: HTTP_TIMEOUT },
     domains: { table: 'RW', timeout: HTTP_TIMEOUT },
     web: {

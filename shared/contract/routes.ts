@@ -10,6 +10,7 @@ import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Ten
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
 import { Job, JobList, JobsQuery } from './jobs';
+import { BillingPage, BillingUsageHeaders, BillingUsageQuery } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest } from './sending';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
@@ -24,6 +25,7 @@ export type HttpFunction =
   | 'jobs'
   | 'templates'
   | 'admin-tenants'
+  | 'admin-usage'
   | 'send-api'
   | 'domains'
   | 'web';
@@ -337,6 +339,17 @@ export const CONTRACT = {
     query: NoQuery,
     status: 204,
   }),
+  'GET /v1/admin/usage': route({
+    function: 'admin-usage',
+    scope: 'admin',
+    tag: 'Admin',
+    summary:
+      "Billing export: each tenant's billing period starting in `period` (its own anchor day), with its counts; 100 tenants a page by default; `format=csv` or `Accept: text/csv` answers RFC 4180 CSV (next page's cursor in `x-next-cursor`)",
+    query: BillingUsageQuery,
+    headers: BillingUsageHeaders,
+    status: 200,
+    response: BillingPage,
+  }),
 } as const satisfies Record<string, RouteSpec>;
 
 export type Contract = typeof CONTRACT;
@@ -368,6 +381,7 @@ export const FUNCTIONS = [
   'jobs',
   'templates',
   'admin-tenants',
+  'admin-usage',
   'send-api',
   'domains',
   'web',
