@@ -11,8 +11,8 @@
  * volume. Both tenants therefore have the same counter items with different numbers, which is
  * what the "same read units at both volumes" goal checks.
  *
- * Requests are counted by a middleware on each handler's own DynamoDB client, which also asks
- * for ReturnConsumedCapacity. DynamoDB Local reports consumed capacity like DynamoDB
+ * Requests are counted by a middleware on the functions' one shared DynamoDB client
+ * (shared/platform/aws-clients.ts), which also asks for ReturnConsumedCapacity. DynamoDB Local reports consumed capacity like DynamoDB
  * (eventually consistent reads: 0.5 unit per 4 KB).
  */
 import { randomUUID } from 'node:crypto';
@@ -35,11 +35,12 @@ interface Meter {
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type HandlerModule = { handler: Handler; deps: { db: Db } };
+type HandlerModule = { handler: Handler };
 
-/** Adds the request counter to a handler's client (the document client shares its stack). */
-function meter(db: Db, m: Meter): void {
-  db.doc.middlewareStack.add(
+/** Adds the request counter to the functions' shared client (the document client shares its stack). */
+async function meter(m: Meter): Promise<void> {
+  const { dynamoDbDocumentClient } = await import('../shared/platform/aws-clients');
+  dynamoDbDocumentClient().middlewareStack.add(
     (next) => async (args) => {
       m.requests += 1;
       (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
@@ -218,12 +219,13 @@ export async function run(): Promise<BenchTable[]> {
       { label: 'GET /v1/account (admin)', fn: 'account', method: 'GET', resource: '/v1/account', admin: true },
     ];
 
+    // Every handler reads through the one client: the meter is reset before each measured call series.
+    const m: Meter = { requests: 0, readUnits: 0 };
+    await meter(m);
     const rows: (string | number)[][] = [];
     const perRoute = new Map<string, { requests: number; readUnits: number }[]>();
     for (const r of routes) {
       const mod = (await import(`../functions/${r.fn}/handler.ts`)) as HandlerModule;
-      const m: Meter = { requests: 0, readUnits: 0 };
-      meter(mod.deps.db, m);
       for (const s of seeded) {
         const caller = r.admin ? { scope: 'admin', tenantId: '', keyId: 'bench' } : { scope: 'tenant', tenantId: s.tenantId, keyId: 'bench' };
         const ev = event(r.method, r.resource, caller, { query: r.query, path: r.path?.(s) });

@@ -4,8 +4,7 @@ import { readConfig } from '../../shared/platform/config';
 import { getAccount } from '../../shared/use-cases/read/account-health';
 import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
 
-/** Exported so the read benchmark can meter this function's DynamoDB client. */
-export const deps = readDepsFromEnv();
+const deps = readDepsFromEnv();
 /** The quota poller's schedule; the snapshot is stale after three missed polls. */
 const { POLL_INTERVAL_SECONDS } = readConfig({ POLL_INTERVAL_SECONDS: z.coerce.number().int().positive().default(300) });
 

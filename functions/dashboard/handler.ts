@@ -3,8 +3,7 @@ import { getDashboard } from '../../shared/use-cases/read/dashboard';
 import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { getQuota } from '../../shared/use-cases/read/quota';
 
-/** Exported so the read benchmark can meter this function's DynamoDB client. */
-export const deps = readDepsFromEnv();
+const deps = readDepsFromEnv();
 
 export const handler = httpHandler({
   'GET /v1/dashboard': ({ tenantId, now }) => getDashboard(deps, tenantId, now),

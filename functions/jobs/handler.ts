@@ -2,8 +2,7 @@ import { httpHandler } from '../../shared/adapters/http/http-handler';
 import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { getJobView, listJobViews } from '../../shared/use-cases/read/jobs';
 
-/** Exported so the read benchmark can meter this function's DynamoDB client. */
-export const deps = readDepsFromEnv();
+const deps = readDepsFromEnv();
 
 export const handler = httpHandler({
   'GET /v1/jobs': ({ tenantId, query }) => listJobViews(deps.db, tenantId, query),

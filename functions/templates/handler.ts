@@ -7,8 +7,7 @@ import { loadTenant } from '../../shared/use-cases/read/tenant-context';
 import { templateView } from '../../shared/use-cases/read/views';
 import { MAX_CONTENT_BYTES } from '../../shared/use-cases/sending/requests';
 
-/** Exported so the read benchmark can meter this function's DynamoDB client. */
-export const deps = readDepsFromEnv();
+const deps = readDepsFromEnv();
 
 /** Same ceiling as a job's content, so a template always fits the job that uses it (and a 400 KB item). */
 function checkSize(b: { subject?: string; html?: string; text?: string }): void {

@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableClient } from '../platform/aws-clients';
 
 /** What every data-layer function needs: a document client and the table's name. */
 export interface Db {
@@ -13,6 +14,11 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
   });
 }
 
-export function createDb(tableName: string, config: DynamoDBClientConfig = {}): Db {
-  return { doc: createDocumentClient(config), tableName };
+/**
+ * Without `config`, the table's handle on the process's one DynamoDB client (aws-clients.ts), as
+ * every function uses it; with `config`, a client of its own (tools that pick an endpoint or
+ * region: the admin CLI, the local stack's seeding, tests).
+ */
+export function createDb(tableName: string, config?: DynamoDBClientConfig): Db {
+  return config ? { doc: createDocumentClient(config), tableName } : tableClient(tableName);
 }
