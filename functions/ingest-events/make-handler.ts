@@ -10,24 +10,28 @@
  */
 import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Db } from '../../shared/data/db';
-import { ingestQueuedBodies, ingestSnsMessage } from '../../shared/use-cases/ingest/ingest';
+import { type IngestOptions, ingestQueuedBodies, ingestSnsMessage } from '../../shared/use-cases/ingest/ingest';
 
 export function isSqsEvent(event: SNSEvent | SQSEvent): event is SQSEvent {
   const first = event.Records[0] as { eventSource?: string } | undefined;
   return first?.eventSource === 'aws:sqs';
 }
 
-export function createIngestEventsHandler(db: Db) {
+export function createIngestEventsHandler(db: Db, opts?: IngestOptions) {
   async function onSns(event: SNSEvent): Promise<void> {
     for (const record of event.Records) {
-      const outcome = await ingestSnsMessage(db, record.Sns.Message, { snsMessageId: record.Sns.MessageId });
+      const outcome = await ingestSnsMessage(db, record.Sns.Message, { snsMessageId: record.Sns.MessageId }, opts);
       // Throwing hands the notification to Lambda's retries and the on-failure destination (DLQ).
       if (outcome.outcome === 'invalid') throw new Error(`malformed SES notification ${record.Sns.MessageId}: ${outcome.reason}`);
     }
   }
 
   async function onSqs(event: SQSEvent): Promise<SQSBatchResponse> {
-    const { failedIds } = await ingestQueuedBodies(db, event.Records.map((r) => ({ id: r.messageId, body: r.body })));
+    const { failedIds } = await ingestQueuedBodies(
+      db,
+      event.Records.map((r) => ({ id: r.messageId, body: r.body })),
+      opts,
+    );
     return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
   }
 

@@ -21,6 +21,7 @@ export const ItemKind = {
   Domain: 'domain',
   DomainName: 'domainName',
   DomainCheck: 'domainCheck',
+  Suppression: 'suppression',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 
@@ -91,6 +92,12 @@ export const keys = {
   /** A pending domain's next verification check, in time order (the schedule reads only these). */
   domainCheck: (dueAt: string, domainId: string): Key => ({ pk: 'DOMAINCHECKS', sk: `${dueAt}#${domainId}` }),
   domainCheckPartition: 'DOMAINCHECKS',
+
+  // --- suppression lists ---------------------------------------------------------------------
+  /** One suppressed address of a scope (a tenant id, or ACCOUNT with suppressionScope=account), by its normalised form. */
+  suppression: (scope: string, normalizedEmail: string): Key => ({ pk: `SUPPRESS#${scope}`, sk: `EMAIL#${normalizedEmail}` }),
+  suppressionPartition: (scope: string): string => `SUPPRESS#${scope}`,
+  suppressionPrefix: 'EMAIL#',
 
   // --- the global SES account --------------------------------------------------------------
   accountSnapshot: (): Key => ({ pk: 'ACCOUNT', sk: 'SNAPSHOT' }),

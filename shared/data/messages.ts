@@ -203,6 +203,24 @@ export function summaryChangesFor(stored: StoredClaim, tags: MessageTags, curren
  * write units, however many events the message already had.
  */
 export async function claimEvent(db: Db, claim: Claim, now: Date = new Date()): Promise<'claimed' | 'duplicate'> {
+  return (await claimEventDetailed(db, claim, now)).outcome;
+}
+
+/** What a claim found out: its outcome, the claim as first stored, and the message's tenant when known. */
+export interface ClaimResult {
+  outcome: 'claimed' | 'duplicate';
+  stored?: StoredClaim;
+  /** From the event's tags, the claim as first stored, or the message summary (a legacy copy's only source). */
+  tenantId?: string;
+  jobId?: string;
+}
+
+/**
+ * claimEvent, answering what the claim found out. The ingester acts on it (suppression) for a
+ * duplicate as for a new claim: a crash between the put and the action leaves the action to the
+ * retry, which only a duplicate outcome reaches.
+ */
+export async function claimEventDetailed(db: Db, claim: Claim, now: Date = new Date()): Promise<ClaimResult> {
   const put = await putClaim(db, claim, now);
   // A duplicate still completes what its first copy may not have (a crash after the put), and a
   // tagged copy of an event first claimed untagged still teaches the message its tenant.
@@ -211,7 +229,13 @@ export async function claimEvent(db: Db, claim: Claim, now: Date = new Date()): 
   const current = await readAttribution(db, claim.messageId, claim.eventId);
   const changes = stored ? summaryChangesFor(stored, tags, current, now) : undefined;
   if (changes) await updateSummary(db, claim.messageId, changes);
-  return put.outcome;
+  const result: ClaimResult = { outcome: put.outcome };
+  if (stored) result.stored = stored;
+  const tenantId = claim.tenantId ?? stored?.tenantId ?? changes?.tags?.tenantId ?? current?.tenantId;
+  if (tenantId) result.tenantId = tenantId;
+  const jobId = claim.jobId ?? stored?.jobId ?? changes?.tags?.jobId ?? current?.jobId;
+  if (jobId) result.jobId = jobId;
+  return result;
 }
 
 /** The claim item itself, when a refused put did not return it. */
