@@ -21,6 +21,7 @@ import {
   byId,
   renderAccount,
   renderDaily,
+  renderDomains,
   renderJobs,
   renderLast30,
   renderQuota,
@@ -157,7 +158,42 @@ async function loadTenant(key: string): Promise<unknown[]> {
         ] as const,
       ([d, list, stats]) => renderTemplates(d.templates, list.templates, stats),
     ),
+    loadDomains(key),
   ]);
+}
+
+function loadDomains(key: string): Promise<unknown> {
+  const opts = { apiKey: key };
+  const act = (run: () => Promise<unknown>) => () =>
+    void run()
+      .then(() => loadDomains(key))
+      .catch((error) => panelError('panel-domains', error));
+  return panel(
+    'panel-domains',
+    () => client.domains.list({}, opts),
+    (page) =>
+      renderDomains(page.domains, {
+        verify: (id) => act(() => client.domains.verify(id, opts))(),
+        remove: (id) => act(() => client.domains.remove(id, opts))(),
+      }),
+  );
+}
+
+function wireDomainForm(): void {
+  const form = byId<HTMLFormElement>('domain-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = byId<HTMLInputElement>('domain-name');
+    const key = state.key;
+    if (!key || !input.value.trim()) return;
+    void client.domains
+      .create({ domain: input.value.trim() }, { apiKey: key })
+      .then(() => {
+        input.value = '';
+        return loadDomains(key);
+      })
+      .catch((error) => panelError('panel-domains', error));
+  });
 }
 
 async function loadAdmin(key: string): Promise<unknown[]> {
@@ -262,6 +298,7 @@ function init(): void {
     if (key) connect(key);
   });
   byId('sign-out').addEventListener('click', () => signOut());
+  wireDomainForm();
   byId('refresh').addEventListener('click', () => void refresh());
   rangeSelect.addEventListener('change', () => void refresh());
   byId('usage-period').addEventListener('change', () => void refresh());

@@ -5,6 +5,7 @@
 import type {
   Account,
   Dashboard,
+  Domain,
   JobSummary,
   Quota,
   Reputation,
@@ -374,6 +375,62 @@ export function renderTemplates(summary: Dashboard['templates'], list: Template[
         )
       : [emptyRow(3, 'No templates yet')]),
   );
+}
+
+/** The tenant's sending domains, each with the DNS records to publish (copy buttons) and its status. */
+export function renderDomains(domains: Domain[], actions: { verify: (id: string) => void; remove: (id: string) => void }): void {
+  const list = byId('domains-list');
+  if (!domains.length) {
+    list.replaceChildren(el('p', { class: 'muted empty', 'data-testid': 'domains-empty' }, 'No sending domains yet: add the domain you send from.'));
+    return;
+  }
+  list.replaceChildren(
+    ...domains.map((d) => {
+      const verify = el('button', { type: 'button', class: 'btn ghost copy', 'data-testid': 'domain-verify' }, 'Check now');
+      verify.addEventListener('click', () => actions.verify(d.id));
+      const remove = el('button', { type: 'button', class: 'btn ghost copy', 'data-testid': 'domain-remove' }, 'Remove');
+      remove.addEventListener('click', () => actions.remove(d.id));
+      const rows = d.records.map((r) => {
+        const copy = el('button', { type: 'button', class: 'btn ghost copy', title: `Copy ${r.type} value` }, 'Copy');
+        copy.addEventListener('click', () => void navigator.clipboard?.writeText(r.value));
+        return el(
+          'tr',
+          { 'data-testid': 'domain-record' },
+          el('td', {}, r.type),
+          el('td', { class: 'mono' }, r.name),
+          el('td', { class: 'mono' }, r.value),
+          el('td', { class: 'hide-sm' }, r.purpose.replace(/_/g, ' ')),
+          el('td', {}, copy),
+        );
+      });
+      return el(
+        'div',
+        { class: 'domain', 'data-testid': 'domain', 'data-id': d.id, 'data-domain': d.domain },
+        el(
+          'div',
+          { class: 'domain-head' },
+          el('strong', {}, d.domain),
+          el('span', { class: `pill ${domainStatusClass(d.status)}`, 'data-testid': 'domain-status' }, d.status.replace('_', ' ')),
+          ...(d.status === 'verified' ? [] : [verify]),
+          remove,
+        ),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          el(
+            'table',
+            { class: 'table records' },
+            el('thead', {}, el('tr', {}, el('th', {}, 'Type'), el('th', {}, 'Name'), el('th', {}, 'Value'), el('th', { class: 'hide-sm' }, 'Purpose'), el('th', {}, ''))),
+            el('tbody', {}, ...rows),
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+function domainStatusClass(status: Domain['status']): string {
+  return status === 'verified' ? 'ok' : status === 'failed' ? 'critical' : status === 'temporary_failure' ? 'warn' : 'neutral';
 }
 
 export function renderAccount(a: Account): void {

@@ -7,11 +7,10 @@
  * Every error is mapped to the API's error body in one place (respond.ts). Handlers stay thin:
  * they get validated input and return the route's `data`.
  */
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { CONTRACT, type Contract, type RouteKey, type RouteSpec } from '../../contract/routes';
-import { logger } from '../../platform/powertools';
+import { lambdaHandler, logger } from '../../platform/powertools';
 import { AppError, AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { errorResponse, noContent, ok } from './respond';
 
@@ -140,7 +139,7 @@ async function dispatch(handlers: Record<string, (input: never) => Promise<unkno
  * `METHOD /resource` (e.g. `GET /v1/jobs/{id}`).
  */
 export function httpHandler<K extends RouteKey>(handlers: RouteHandlers<K>) {
-  const base = async (event: APIGatewayProxyEvent, _context?: Context): Promise<APIGatewayProxyResult> => {
+  const base = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     try {
       return await dispatch(handlers as unknown as Record<string, (input: never) => Promise<unknown>>, event);
     } catch (err) {
@@ -148,5 +147,5 @@ export function httpHandler<K extends RouteKey>(handlers: RouteHandlers<K>) {
       return errorResponse(err);
     }
   };
-  return middy(base);
+  return lambdaHandler(base);
 }

@@ -18,8 +18,10 @@ const keys = { admin: '', tenant: '' };
 
 beforeAll(async () => {
   useApiEnv();
-  // The send function reads its queues at cold start; no request here gets as far as SQS.
-  for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= `http://127.0.0.1:9/000000000000/unused-${p.toLowerCase()}`;
+  // Functions read their queues and buckets at cold start; no request here gets as far as using them.
+  const unused = (name: string) => `http://127.0.0.1:9/000000000000/unused-${name}`;
+  for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= unused(p.toLowerCase());
+  process.env.WEBHOOK_QUEUE_URL ??= unused('webhooks');
   keys.admin = (await createAdminKey(t.db)).apiKey;
   keys.tenant = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'Scope', plan: 'free' })).apiKey;
 });
