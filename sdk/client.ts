@@ -3,7 +3,7 @@
  * envelope and throws a typed error (errors.ts) otherwise. Every method takes
  * `{ apiKey }` as its last argument so one client can act for many tenants (seed 000).
  */
-import { errorFromResponse, MailmeterError, NetworkError, RateLimitError } from './errors';
+import { errorFromResponse, IdempotencyError, MailmeterError, NetworkError, RateLimitError } from './errors';
 import { backoffDelay, DEFAULT_RETRY, isRetryable, type RetryOptions } from './retry';
 import type {
   Account,
@@ -58,6 +58,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** The last argument of the send methods. */
+export interface SendOptions extends RequestOptions {
+  /**
+   * Makes the send safe to repeat for 24 h (1–256 printable ASCII characters, per tenant). The
+   * client generates one for every send when none is given and keeps it across its own retries;
+   * pass your own (an order id, say) to make your retries, across processes, safe too.
+   */
+  idempotencyKey?: string;
+}
+
 type Query = Record<string, string | number | undefined>;
 
 export class Mailmeter {
@@ -98,10 +108,10 @@ export class Mailmeter {
   };
 
   readonly email = {
-    send: (body: SendEmailRequest, options?: RequestOptions) =>
-      this.request<SendEmailResult>('POST', '/v1/emails', options, { body }),
-    bulk: (body: BulkEmailRequest, options?: RequestOptions) =>
-      this.request<BulkEmailResult>('POST', '/v1/emails/bulk', options, { body }),
+    send: (body: SendEmailRequest, options?: SendOptions) =>
+      this.request<SendEmailResult>('POST', '/v1/emails', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
+    bulk: (body: BulkEmailRequest, options?: SendOptions) =>
+      this.request<BulkEmailResult>('POST', '/v1/emails/bulk', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
   };
 
   readonly jobs = {
@@ -174,12 +184,14 @@ export class Mailmeter {
     method: string,
     path: string,
     options: RequestOptions | undefined,
-    extra: { query?: Query; body?: unknown } = {},
+    extra: { query?: Query; body?: unknown; idempotencyKey?: string } = {},
   ): Promise<T> {
     const url = this.baseUrl + path + queryString(extra.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     const apiKey = options?.apiKey ?? this.apiKey;
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    // One key for every attempt of this call: that is what makes its retries safe.
+    if (extra.idempotencyKey !== undefined) headers['idempotency-key'] = extra.idempotencyKey;
     let body: string | undefined;
     if (extra.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -191,8 +203,8 @@ export class Mailmeter {
         return await this.once<T>(url, { method, headers, body, signal: options?.signal });
       } catch (error) {
         if (!(error instanceof MailmeterError) || attempt >= this.retry.maxRetries) throw error;
-        if (!isRetryable(error, method) || options?.signal?.aborted) throw error;
-        const retryAfter = error instanceof RateLimitError ? error.retryAfter : undefined;
+        if (!isRetryable(error, method, extra.idempotencyKey !== undefined) || options?.signal?.aborted) throw error;
+        const retryAfter = error instanceof RateLimitError || error instanceof IdempotencyError ? error.retryAfter : undefined;
         const delay = backoffDelay(attempt, this.retry, retryAfter);
         if (delay === undefined) throw error;
         await sleep(delay);
@@ -221,6 +233,11 @@ export class Mailmeter {
     }
     return (parsed as { data: T }).data;
   }
+}
+
+/** The caller's key, or a fresh random one (crypto.randomUUID: Node 19+ and every current browser). */
+function idempotencyKeyOf(options: SendOptions | undefined): string {
+  return options?.idempotencyKey ?? globalThis.crypto.randomUUID();
 }
 
 function seg(value: string): string {

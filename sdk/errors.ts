@@ -22,6 +22,18 @@ export class ForbiddenError extends MailmeterError {}
 export class NotFoundError extends MailmeterError {}
 /** 409: an allocation is used up (templates, or a tenant's opt-in hard cap on sends), or a concurrent change. */
 export class ConflictError extends MailmeterError {}
+/**
+ * 409: an `Idempotency-Key` reused with another body, or whose first request is still being
+ * processed (then `retryAfter` says when to ask again; the client does so by itself).
+ */
+export class IdempotencyError extends MailmeterError {
+  /** Seconds, from `Retry-After`: set only while the first request is in flight. */
+  readonly retryAfter: number | undefined;
+  constructor(message: string, status: number, retryAfter: number | undefined, type?: string) {
+    super(message, status, type);
+    this.retryAfter = retryAfter;
+  }
+}
 export class PayloadTooLargeError extends MailmeterError {}
 export class InternalError extends MailmeterError {}
 
@@ -90,6 +102,8 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
       return new NotFoundError(message, status, type);
     case 'ConflictError':
       return new ConflictError(message, status, type);
+    case 'IdempotencyError':
+      return new IdempotencyError(message, status, parseRetryAfter(headers.get('retry-after')), type);
     case 'PayloadTooLargeError':
       return new PayloadTooLargeError(message, status, type);
     case 'RateLimitError':

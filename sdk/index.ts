@@ -1,9 +1,10 @@
 /** Mailmeter's typed client: `new Mailmeter({ apiKey, baseUrl })`. Runtime dependency: fetch only. */
-export { Mailmeter, type MailmeterOptions, type RequestOptions } from './client';
+export { Mailmeter, type MailmeterOptions, type RequestOptions, type SendOptions } from './client';
 export {
   AuthenticationError,
   ConflictError,
   ForbiddenError,
+  IdempotencyError,
   InternalError,
   MailmeterError,
   NetworkError,

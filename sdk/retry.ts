@@ -2,7 +2,7 @@
  * Retry policy: exponential backoff with full jitter (a random delay between 0 and the capped
  * exponential), so many clients throttled at once do not retry in lockstep.
  */
-import { MailmeterError, NetworkError, RateLimitError } from './errors';
+import { IdempotencyError, type MailmeterError, NetworkError, RateLimitError } from './errors';
 
 export interface RetryOptions {
   /** Retries after the first attempt (0 disables retrying). Default 3. */
@@ -24,12 +24,16 @@ export function isIdempotent(method: string): boolean {
 
 /**
  * Whether an error is worth another attempt. A 429 was refused before any processing, so every
- * method may retry it; a 5xx or a lost connection may have happened after a POST took effect,
- * so only idempotent requests retry those (a retried POST could send an email twice).
+ * method may retry it. A 5xx or a lost connection may have happened after a POST took effect,
+ * so a POST retries those only when it carries an `Idempotency-Key` (the client sends one with
+ * every send and keeps it across its retries: the server then answers a repeat with the first
+ * answer instead of sending again); other POSTs never do. A 409 IdempotencyError with
+ * Retry-After means the first attempt is still running: asking again later gets its answer.
  */
-export function isRetryable(error: MailmeterError, method: string): boolean {
+export function isRetryable(error: MailmeterError, method: string, hasIdempotencyKey = false): boolean {
   if (error instanceof RateLimitError) return true;
-  if (!isIdempotent(method)) return false;
+  if (error instanceof IdempotencyError) return hasIdempotencyKey && error.retryAfter !== undefined;
+  if (!isIdempotent(method) && !hasIdempotencyKey) return false;
   return error instanceof NetworkError || error.status >= 500;
 }
 

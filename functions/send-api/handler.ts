@@ -1,9 +1,11 @@
 /**
- * POST /v1/emails and POST /v1/emails/bulk: store the job, queue it by priority, answer 202.
+ * POST /v1/emails and POST /v1/emails/bulk: store the job, queue it by priority, answer 202;
+ * once per `Idempotency-Key`.
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
  */
 import * as z from 'zod';
-import { httpHandler } from '../../shared/adapters/http/http-handler';
+import { httpHandler, RawResponse } from '../../shared/adapters/http/http-handler';
+import { ok } from '../../shared/adapters/http/respond';
 import type { Job } from '../../shared/data/jobs';
 import { sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
@@ -12,6 +14,7 @@ import { domainConfigShape } from '../../shared/use-cases/domains/config';
 import { createSendingDomainGuard } from '../../shared/use-cases/domains/domains';
 import { readConfigShape } from '../../shared/use-cases/read/deps';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
+import { runIdempotent } from '../../shared/use-cases/sending/idempotency';
 
 const config = readConfig({
   ...readConfigShape,
@@ -34,7 +37,22 @@ function accepted(job: Job) {
   return { id: job.id, total_recipients: job.total_recipients, status: job.status, priority: job.priority, created_at: job.created_at };
 }
 
+/**
+ * Runs a send once per `Idempotency-Key` (when the caller gave one): a repeat answers the first
+ * answer, marked with `idempotent-replayed: true`.
+ */
+async function once<T>(input: { tenantId: string; headers: Record<string, string>; body: unknown; now: Date }, route: string, run: () => Promise<T>) {
+  const key = input.headers['idempotency-key'];
+  if (key === undefined) return run();
+  const outcome = await runIdempotent({ db, tenantId: input.tenantId, key, route, body: input.body, now: input.now }, 202, run);
+  if (!outcome.replayed) return outcome.data;
+  const response = ok(outcome.data, outcome.statusCode);
+  return new RawResponse({ ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } });
+}
+
 export const handler = httpHandler({
-  'POST /v1/emails': async ({ tenantId, body, now }) => accepted(await createSingleEmailJob({ ...deps, now: () => now }, tenantId, body)),
-  'POST /v1/emails/bulk': async ({ tenantId, body, now }) => accepted(await createBulkJob({ ...deps, now: () => now }, tenantId, body)),
+  'POST /v1/emails': async (input) =>
+    once(input, 'POST /v1/emails', async () => accepted(await createSingleEmailJob({ ...deps, now: () => input.now }, input.tenantId, input.body))),
+  'POST /v1/emails/bulk': async (input) =>
+    once(input, 'POST /v1/emails/bulk', async () => accepted(await createBulkJob({ ...deps, now: () => input.now }, input.tenantId, input.body))),
 });

@@ -12,7 +12,7 @@ import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, C
 import { Job, JobList, JobsQuery } from './jobs';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
-import { BulkEmailRequest, JobAccepted, SendEmailRequest } from './sending';
+import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
 
 /** Folders under functions/ that serve HTTP routes. */
@@ -182,9 +182,10 @@ export const CONTRACT = {
     summary: 'Send one email (queued; 202 with its job)',
     query: NoQuery,
     body: SendEmailRequest,
+    headers: SendHeaders,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'NotFoundError'],
+    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError'],
   }),
   'POST /v1/emails/bulk': route({
     function: 'send-api',
@@ -193,9 +194,10 @@ export const CONTRACT = {
     summary: 'Send a job of up to 10,000 recipients (queued; 202 with the job)',
     query: NoQuery,
     body: BulkEmailRequest,
+    headers: SendHeaders,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'NotFoundError'],
+    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError'],
   }),
   'POST /v1/domains': route({
     function: 'domains',

@@ -69,3 +69,18 @@ export type BulkEmailRequest = z.input<typeof BulkEmailRequest>;
 export const JobAccepted = JobSummary;
 export type SendEmailResult = JobSummary;
 export type BulkEmailResult = JobSummary;
+
+/** Request headers of the send routes. */
+export const SendHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1, 'must be 1–256 characters')
+    .max(256, 'must be 1–256 characters')
+    .regex(/^[\x20-\x7E]+$/, 'must be printable ASCII characters')
+    .optional()
+    .meta({
+      description:
+        'Makes the send safe to retry: within 24 h the same key with the same body answers the first response (same ids, same status) and sends nothing again; with another body, or while the first request is still running, it is a 409 IdempotencyError (Retry-After while in flight). Per tenant.',
+    }),
+});
+export type SendHeaders = z.output<typeof SendHeaders>;

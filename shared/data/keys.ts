@@ -22,6 +22,7 @@ export const ItemKind = {
   DomainName: 'domainName',
   DomainCheck: 'domainCheck',
   Suppression: 'suppression',
+  Idempotency: 'idempotency',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 
@@ -117,6 +118,8 @@ export const keys = {
   sendRecordPartition: (jobId: string): string => `SEND#${jobId}`,
   /** Shared pacing state of all concurrent senders (global SES send rate). */
   pacer: (slot: string): Key => ({ pk: 'PACER', sk: slot }),
+  /** One `Idempotency-Key` of a tenant (its SHA-256, so any printable key makes a short, safe key). */
+  idempotency: (tenantId: string, keyHash: string): Key => ({ pk: `IDEMPOTENCY#${tenantId}#${keyHash}`, sk: 'IDEMPOTENCY' }),
 } as const;
 
 /** TTLs, in seconds. */
@@ -125,6 +128,7 @@ export const TTL = {
   streamCheckpoint: 2 * 24 * 3600,
   sendRecord: 15 * 24 * 3600,
   pacer: 3600,
+  idempotency: 24 * 3600,
 } as const;
 
 export function expiresAt(now: Date, ttlSeconds: number): number {

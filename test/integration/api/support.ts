@@ -46,6 +46,8 @@ export interface Call {
   key?: string;
   /** Overrides the Authorization header entirely. */
   authorization?: string;
+  /** More request headers (e.g. `Idempotency-Key`). */
+  headers?: Record<string, string>;
 }
 
 export interface Reply {
@@ -99,7 +101,7 @@ export async function call(c: Call): Promise<Reply> {
     path: fillPath(c.resource, c.pathParameters ?? {}),
     pathParameters: c.pathParameters ?? null,
     queryStringParameters: c.query ?? null,
-    headers: { Authorization: authorization, 'Content-Type': 'application/json' },
+    headers: { Authorization: authorization, 'Content-Type': 'application/json', ...c.headers },
     body: rawBody,
     isBase64Encoded: false,
     requestContext: { authorizer: context },

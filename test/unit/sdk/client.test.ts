@@ -11,6 +11,7 @@ import {
   AuthenticationError,
   ConflictError,
   ForbiddenError,
+  IdempotencyError,
   InternalError,
   Mailmeter,
   MailmeterError,
@@ -128,10 +129,10 @@ describe('Mailmeter client: error mapping', () => {
   ];
   for (const [response, ErrorClass, status] of cases) {
     it(`maps ${status} to ${ErrorClass.name}`, async () => {
-      // POST so a 500 is not retried and the first reply is the result.
+      // A POST without an Idempotency-Key, so a 500 is not retried and the first reply is the result.
       const { fetch } = scriptedFetch([response]);
       const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
-      const error = await client.email.send({ from: 'a@b.c', to: ['d@e.f'], subject: 's', text: 't' }).catch((e) => e);
+      const error = await client.templates.create({ name: 'n', subject: 's' }).catch((e) => e);
       expect(error).toBeInstanceOf(ErrorClass);
       expect(error).toBeInstanceOf(MailmeterError);
       expect(error.status).toBe(status);
@@ -162,7 +163,7 @@ describe('Mailmeter client: error mapping', () => {
 
   it('wraps a failed connection in NetworkError', async () => {
     const { fetch } = scriptedFetch([new TypeError('fetch failed')]);
-    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
+    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch, retry: { maxRetries: 0 } });
     const error = await client.email.send({ from: 'a@b.c', to: ['d@e.f'], subject: 's', text: 't' }).catch((e) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error.status).toBe(0);
@@ -207,14 +208,58 @@ describe('Mailmeter client: retries', () => {
     expect(calls.map((c) => c.method)).toEqual(['POST', 'POST']);
   });
 
-  it('does not retry a POST on 5xx or a dropped connection (it may have been processed)', async () => {
+  it('does not retry a POST without an Idempotency-Key on 5xx or a dropped connection (it may have been processed)', async () => {
     const { fetch, calls } = scriptedFetch([failure(503, 'InternalError', 'down'), new TypeError('socket hang up')]);
     const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
-    await expect(client.email.bulk({ from: 'a@b.c', templateId: 't', recipients: [{ to: 'x@y.z' }] })).rejects.toBeInstanceOf(
-      InternalError,
-    );
+    await expect(client.templates.create({ name: 'n', subject: 's' })).rejects.toBeInstanceOf(InternalError);
     await expect(client.templates.create({ name: 'n', subject: 's' })).rejects.toBeInstanceOf(NetworkError);
     expect(calls).toHaveLength(2);
+    expect(calls.every((c) => c.headers['idempotency-key'] === undefined)).toBe(true);
+  });
+
+  it('sends a generated Idempotency-Key with every send, a new one per call', async () => {
+    const { fetch, calls } = scriptedFetch([
+      json(202, { success: true, data: { id: 'job_1' } }),
+      json(202, { success: true, data: { id: 'job_2' } }),
+      json(202, { success: true, data: { id: 'job_3' } }),
+    ]);
+    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
+    await client.email.send({ from: 'a@b.c', to: ['d@e.f'], subject: 's', text: 't' });
+    await client.email.bulk({ from: 'a@b.c', templateId: 't', recipients: [{ to: 'x@y.z' }] });
+    await client.email.send({ from: 'a@b.c', to: ['d@e.f'], subject: 's', text: 't' }, { idempotencyKey: 'order-42' });
+    const sent = calls.map((c) => c.headers['idempotency-key']);
+    expect(sent[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(sent[2]).toBe('order-42');
+  });
+
+  it('retries a send on 5xx, a dropped connection and a 409 in flight, with the same Idempotency-Key each time', async () => {
+    const { fetch, calls } = scriptedFetch([
+      failure(503, 'InternalError', 'down'),
+      new TypeError('socket hang up'),
+      failure(409, 'IdempotencyError', 'still in flight', {}, { 'retry-after': '1' }),
+      json(202, { success: true, data: { id: 'job_1' } }),
+    ]);
+    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
+    const result = client.email.bulk({ from: 'a@b.c', templateId: 't', recipients: [{ to: 'x@y.z' }] });
+    await vi.runAllTimersAsync();
+    await expect(result).resolves.toMatchObject({ id: 'job_1' });
+    expect(calls).toHaveLength(4);
+    const keys = new Set(calls.map((c) => c.headers['idempotency-key']));
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toBeTruthy();
+    // The in-flight 409 asked for 1 s; the client waited at least that.
+    expect((calls[3]?.at ?? 0) - (calls[2]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('does not retry a 409 IdempotencyError for another body', async () => {
+    const { fetch, calls } = scriptedFetch([failure(409, 'IdempotencyError', 'another body')]);
+    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
+    const error = await client.email.send({ from: 'a@b.c', to: ['d@e.f'], subject: 's', text: 't' }, { idempotencyKey: 'k1' }).catch((e) => e);
+    expect(error).toBeInstanceOf(IdempotencyError);
+    expect(error.retryAfter).toBeUndefined();
+    expect(calls).toHaveLength(1);
   });
 
   it('retries GETs on 5xx and network errors with capped, jittered exponential backoff', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../../sdk/errors';
-import { backoffDelay, isIdempotent } from '../../../sdk/retry';
+import { ConflictError, IdempotencyError, InternalError, NetworkError, parseRetryAfter } from '../../../sdk/errors';
+import { backoffDelay, isIdempotent, isRetryable } from '../../../sdk/retry';
 
 const options = { maxRetries: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
 
@@ -40,5 +40,19 @@ describe('isIdempotent', () => {
   it('treats POST as the only non-idempotent method the API uses', () => {
     expect(['GET', 'PATCH', 'DELETE', 'get'].map(isIdempotent)).toEqual([true, true, true, true]);
     expect(isIdempotent('POST')).toBe(false);
+  });
+});
+
+describe('isRetryable', () => {
+  const down = new InternalError('down', 503);
+  const lost = new NetworkError('reset', new TypeError('reset'));
+  it('retries a POST on 5xx and lost connections only when it carries an Idempotency-Key', () => {
+    expect([isRetryable(down, 'POST'), isRetryable(lost, 'POST')]).toEqual([false, false]);
+    expect([isRetryable(down, 'POST', true), isRetryable(lost, 'POST', true)]).toEqual([true, true]);
+  });
+  it('retries an IdempotencyError only while the first request is in flight (Retry-After)', () => {
+    expect(isRetryable(new IdempotencyError('in flight', 409, 1), 'POST', true)).toBe(true);
+    expect(isRetryable(new IdempotencyError('another body', 409, undefined), 'POST', true)).toBe(false);
+    expect(isRetryable(new ConflictError('hard cap', 409), 'POST', true)).toBe(false);
   });
 });
