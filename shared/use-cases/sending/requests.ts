@@ -1,67 +1,25 @@
 /**
- * The request bodies of POST /v1/emails and POST /v1/emails/bulk (PRODUCT.md), validated with
- * zod (`.strict()`: unknown fields are a 400 naming the field) plus the rules zod cannot say
- * alone: content or a template (not both), at most 50 recipients per email, sizes, and that
- * every `{{placeholder}}` has a value for every recipient.
+ * The rules of POST /v1/emails and POST /v1/emails/bulk that the contract's zod schemas
+ * (shared/contract/sending.ts: unknown fields are a 400 naming the field) cannot say alone:
+ * content or a template (not both), at most 50 recipients per email, sizes, and that every
+ * `{{placeholder}}` has a value for every recipient.
  */
-import * as z from 'zod';
-import { PRIORITIES } from '../../data/jobs';
-import { isAddress, isMailbox, RESERVED_TAGS, TAG_PATTERN } from '../../rules/addresses';
+import type * as z from 'zod';
+import { type BulkEmailRequest as BulkEmailSchema, MAX_RECIPIENTS_PER_EMAIL, type SendEmailRequest } from '../../contract/sending';
+import { RESERVED_TAGS } from '../../rules/addresses';
 import { PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { missingVariables, placeholdersOf, type Variables } from '../../rules/render';
 
-/** SES: at most 50 recipients (To + Cc + Bcc) per message. */
-export const MAX_RECIPIENTS_PER_EMAIL = 50;
-export const MAX_BULK_RECIPIENTS = 10_000;
+export { MAX_BULK_RECIPIENTS, MAX_RECIPIENTS_PER_EMAIL } from '../../contract/sending';
 /** Subject + bodies of one job; stored once on the job item (DynamoDB items are at most 400 KB). */
 export const MAX_CONTENT_BYTES = 300 * 1024;
 /** One recipient's variables as JSON. */
 export const MAX_VARIABLES_BYTES = 8 * 1024;
 export const MAX_TAGS = 10;
 
-const address = z.string().trim().refine(isAddress, 'is not a valid email address');
-const mailbox = z.string().trim().refine(isMailbox, 'is not a valid email address');
-const variables = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'variable names are letters, digits, _ . - and start with a letter or _'),
-  z.union([z.string(), z.number(), z.boolean()]),
-);
-const tags = z.record(z.string().regex(TAG_PATTERN, 'tag names may contain only A-Z, a-z, 0-9, _ and -'), z.string().regex(TAG_PATTERN, 'tag values may contain only A-Z, a-z, 0-9, _ and -'));
-const templateId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, 'is not a template id');
-const subject = z.string().trim().min(1).max(998);
-
-export const singleEmailSchema = z
-  .object({
-    from: mailbox,
-    to: z.array(address).min(1),
-    cc: z.array(address).optional(),
-    bcc: z.array(address).optional(),
-    replyTo: z.union([mailbox, z.array(mailbox).max(MAX_RECIPIENTS_PER_EMAIL)]).optional(),
-    subject: subject.optional(),
-    html: z.string().min(1).optional(),
-    text: z.string().min(1).optional(),
-    templateId: templateId.optional(),
-    variables: variables.optional(),
-    tags: tags.optional(),
-    priority: z.enum(PRIORITIES).optional(),
-  })
-  .strict();
-export type SingleEmailRequest = z.infer<typeof singleEmailSchema>;
-
-export const bulkEmailSchema = z
-  .object({
-    from: mailbox,
-    templateId: templateId.optional(),
-    subject: subject.optional(),
-    html: z.string().min(1).optional(),
-    text: z.string().min(1).optional(),
-    recipients: z
-      .array(z.object({ to: address, variables: variables.optional() }).strict())
-      .min(1)
-      .max(MAX_BULK_RECIPIENTS, `at most ${MAX_BULK_RECIPIENTS} recipients per job`),
-    priority: z.enum(PRIORITIES).optional(),
-  })
-  .strict();
-export type BulkEmailRequest = z.infer<typeof bulkEmailSchema>;
+/** The validated bodies, as the router hands them over (the schemas are the contract's). */
+export type SingleEmailRequest = z.output<typeof SendEmailRequest>;
+export type BulkEmailRequest = z.output<typeof BulkEmailSchema>;
 
 /** Content or template, not both; content needs a subject and a body. */
 export function checkContentChoice(body: { templateId?: string; subject?: string; html?: string; text?: string }): void {

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../../../shared/adapters/http/http-handler';
+import { BulkEmailRequest as bulkEmailSchema, SendEmailRequest as singleEmailSchema } from '../../../shared/contract/sending';
 import { isAddress, isMailbox } from '../../../shared/rules/addresses';
 import { PayloadTooLargeError, ValidationError } from '../../../shared/rules/errors';
 import {
-  bulkEmailSchema,
   checkContentChoice,
   checkContentSize,
   checkRecipientCount,
   checkTags,
   checkVariables,
   MAX_CONTENT_BYTES,
-  singleEmailSchema,
 } from '../../../shared/use-cases/sending/requests';
 
 function fieldOf(fn: () => unknown): string | undefined {
