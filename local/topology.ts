@@ -68,3 +68,10 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
     eventsSubscriptionArn: `${topicArn}:local-ingest-events`,
   };
 }
+
+/** The queue deliver-webhooks consumes (one message per event per endpoint). */
+export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
+
+/** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items only. */
+export const claimInsertFilter = (r: import('aws-lambda').DynamoDBRecord) =>
+  r.eventName === 'INSERT' && r.dynamodb?.NewImage?.kind?.S === 'message' && (r.dynamodb.NewImage.sk?.S ?? '').startsWith('EVENT#');

@@ -21,11 +21,17 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../shared/contract/routes';
 import { SERVICE_NAME } from '../../shared/platform/powertools';
+import { REDRIVE_METRIC } from '../../shared/use-cases/sending/redrive';
+import { WEBHOOK_FAILED_METRIC } from '../../shared/use-cases/webhooks/deliver';
 import type { StageConfig } from '../config';
 import type { MailmeterState } from './state';
 
 /** The poller's EMF metric (Powertools adds the `service` dimension to every metric). */
 export const QUOTA_METRIC = { namespace: 'Mailmeter', metricName: 'QuotaUsedPercent', dimensions: { service: SERVICE_NAME } } as const;
+
+/** The re-drive's EMF metric (functions/redrive-jobs). */
+export const REDRIVE_ALARM_METRIC = { namespace: 'Mailmeter', metricName: REDRIVE_METRIC, dimensions: { service: SERVICE_NAME } } as const;
+export const WEBHOOK_FAILED_ALARM_METRIC = { namespace: 'Mailmeter', metricName: WEBHOOK_FAILED_METRIC, dimensions: { service: SERVICE_NAME } } as const;
 
 export interface MonitoringProps {
   stage: StageConfig;
@@ -74,6 +80,14 @@ export class Monitoring extends Construct {
     const quotaPeriod = Duration.seconds(Math.max(300, stage.pollIntervalSeconds));
     const quotaUsed = new Metric({ ...QUOTA_METRIC, statistic: 'Maximum', period: quotaPeriod });
     alarm('QuotaUsed', quotaUsed, t.quotaUsedPercent, `Global SES 24-hour quota use at or above ${t.quotaUsedPercent}%`);
+
+    // A re-driven job is work that was lost or parked in a DLQ: worth a look even when the re-drive finished it.
+    const redriven = new Metric({ ...REDRIVE_ALARM_METRIC, statistic: 'Sum', period: Duration.minutes(15) });
+    alarm('JobsRedriven', redriven, 1, 'A job stopped making progress and was re-driven (lost or dead-lettered send work; see the redrive-jobs logs)');
+
+    // An event whose retries (about a day) are spent: the tenant's endpoint missed it until it is replayed.
+    const webhookFailed = new Metric({ ...WEBHOOK_FAILED_ALARM_METRIC, statistic: 'Sum', period: Duration.minutes(15) });
+    alarm('WebhookDeliveriesFailed', webhookFailed, 1, 'A webhook event exhausted its retries (see GET /v1/webhooks/{id}/deliveries?status=failed; replayable)');
 
     for (const { name, queue } of state.deadLetterQueues) {
       alarm(

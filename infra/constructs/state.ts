@@ -5,6 +5,7 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnConfigurationSet, CfnConfigurationSetEventDestination } from 'aws-cdk-lib/aws-ses';
@@ -14,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Priority } from '../../shared/data/jobs';
 import { TABLE_DEFINITION } from '../../shared/data/table-definition';
+import { USAGE_EXPORT_RETENTION_DAYS } from '../../shared/contract/operator';
 import type { StageConfig } from '../config';
 
 /** Every SES event type the configuration set publishes; the ingester counts each one. */
@@ -34,6 +36,9 @@ export const SES_EVENT_TYPES = [
 export const MAX_RECEIVE_COUNT = 5;
 /** DLQs keep messages for the longest time SQS allows, to give operators time to redrive. */
 const DLQ_RETENTION = Duration.days(14);
+
+/** deliver-webhooks' timeout: a batch of ten attempts of at most 10 s each, run side by side, and their writes. */
+export const WEBHOOK_DELIVER_TIMEOUT_SECONDS = 60;
 
 export interface SendQueue {
   queue: Queue;
@@ -62,8 +67,14 @@ export class MailmeterState extends Construct {
   readonly aggregateFailures: Queue;
   /** Scheduled quota polls that failed after EventBridge's retries. */
   readonly pollFailures: Queue;
+  /** webhook-deliveries: one message per event per endpoint (retries are new delayed messages), with its DLQ. */
+  readonly webhookDeliveries: SendQueue;
+  /** Stream batches dispatch-webhooks gave up on (its event source mapping's on-failure destination). */
+  readonly webhookDispatchFailures: Queue;
   readonly alarmTopic: Topic;
   readonly configurationSet: CfnConfigurationSet;
+  /** The operator's billing exports (CSV), kept USAGE_EXPORT_RETENTION_DAYS. */
+  readonly usageExports: Bucket;
   /** Every dead-letter queue, for the "any message in any DLQ" alarms. */
   readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
 
@@ -140,6 +151,9 @@ export class MailmeterState extends Construct {
     this.ingestFailures = this.trackedDlq('IngestFailures', removalPolicy);
     this.aggregateFailures = this.trackedDlq('AggregateFailures', removalPolicy);
     this.pollFailures = this.trackedDlq('PollFailures', removalPolicy);
+    // Six times deliver-webhooks' timeout (WEBHOOK_DELIVER_TIMEOUT_SECONDS), as for the other SQS event sources.
+    this.webhookDeliveries = queue('WebhookDeliveries', Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS * 6));
+    this.webhookDispatchFailures = this.trackedDlq('WebhookDispatchFailures', removalPolicy);
 
     if (stage.ingestMode === 'buffered') {
       this.eventsQueue = queue('SesEventsQueue', Duration.seconds(props.ingestTimeout.toSeconds() * 6));
@@ -171,6 +185,20 @@ export class MailmeterState extends Construct {
       }),
     );
     if (publish.policyDependable) destination.node.addDependency(publish.policyDependable);
+
+    // Billing exports: private (no ACLs, no public access), encrypted with the stage's key,
+    // TLS only; the lifecycle rule removes an export when its record's TTL does.
+    this.usageExports = new Bucket(this, 'UsageExports', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(USAGE_EXPORT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      // Billing records outlive a stack: kept on every stage (an emptied bucket is deleted by hand).
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private deadLetterQueue(id: string, removalPolicy: RemovalPolicy): Queue {

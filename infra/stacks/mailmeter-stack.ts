@@ -16,12 +16,13 @@ import type { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/contract/routes';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
+import { CLAIM_SK_PREFIX } from '../../shared/data/messages';
 import { WEB_BUILD_COMMAND } from '../bundling';
 import { plansJson, type StageConfig, stagePlans } from '../config';
 import { MailmeterApi } from '../constructs/api';
 import { type FunctionDefaults, HouseFunction, type HouseFunctionProps, HTTP_TIMEOUT, type TableAccess } from '../constructs/house-function';
 import { Monitoring } from '../constructs/monitoring';
-import { MailmeterState, stageRemovalPolicy } from '../constructs/state';
+import { MailmeterState, stageRemovalPolicy, WEBHOOK_DELIVER_TIMEOUT_SECONDS } from '../constructs/state';
 import { applyNagSuppressions } from '../nag';
 
 export interface MailmeterStackProps extends StackProps {
@@ -56,6 +57,8 @@ export const INGEST_ASYNC_RETRIES = 2;
 export const POLL_RETRY_ATTEMPTS = 2;
 /** How often pending sending domains are looked at; each has its own back-off on top (shared/rules/domains.ts). */
 export const DOMAIN_CHECK_MINUTES = 5;
+/** How often stalled jobs are looked for (a job counts as stalled after REDRIVE_STALL_SECONDS without progress). */
+export const REDRIVE_MINUTES = 5;
 /** What the domains API may do to SES identities (tenant domains are created at run time, so: identity/*). */
 export const DOMAIN_IDENTITY_ACTIONS = ['ses:CreateEmailIdentity', 'ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes', 'ses:TagResource'];
 
@@ -73,6 +76,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'admin-usage': { table: 'RO', timeout: Duration.seconds(29) },
     'send-api': { table: 'RW', timeout: HTTP_TIMEOUT },
     domains: { table: 'RW', timeout: HTTP_TIMEOUT },
+    webhooks: { table: 'RW', timeout: HTTP_TIMEOUT },
     web: {
       table: 'none',
       timeout: Duration.seconds(5),
@@ -92,6 +96,10 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'aggregate-counters': { table: 'RW', timeout: Duration.seconds(60) },
     'poll-send-quota': { table: 'RW', timeout: Duration.seconds(30) },
     'verify-domains': { table: 'RW', timeout: Duration.seconds(60) },
+    // Reads endpoint lists (cached) and, for an untagged legacy event, the message's summary; writes nothing to the table.
+    'dispatch-webhooks': { table: 'RO', timeout: Duration.seconds(60) },
+    'deliver-webhooks': { table: 'RW', timeout: Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS) },
+    'redrive-jobs': { table: 'RW', timeout: Duration.seconds(120) },
   };
 }
 
@@ -156,6 +164,14 @@ export class MailmeterStack extends Stack {
       SEND_QUEUE_LOW_URL: state.sendQueues.low.queue.queueUrl,
     };
     const pollInterval = { POLL_INTERVAL_SECONDS: String(stage.pollIntervalSeconds) };
+
+    // Billing exports: the admin-usage function writes CSVs under usage/ and signs their downloads.
+    const exporter = functions['admin-usage'];
+    addEnvironment(exporter, { USAGE_EXPORT_BUCKET: state.usageExports.bucketName });
+    exporter.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [state.usageExports.arnForObjects('usage/*')] }),
+    );
+    state.key.grant(exporter, 'kms:GenerateDataKey', 'kms:Decrypt');
 
     // Sending: the API enqueues; the sender drains each priority with its own concurrency cap,
     // matched to the pacing (the SES send rate is shared, so more pollers would only wait).
@@ -266,6 +282,57 @@ export class MailmeterStack extends Stack {
       schedule: Schedule.rate(Duration.minutes(DOMAIN_CHECK_MINUTES)),
       targets: [new LambdaFunction(functions['verify-domains'], { deadLetterQueue: state.pollFailures, retryAttempts: POLL_RETRY_ATTEMPTS, maxEventAge: Duration.minutes(DOMAIN_CHECK_MINUTES) })],
     });
+
+    // Nothing stranded: a schedule re-drives jobs whose progress stopped (work lost or parked in
+    // a send DLQ) from their own records, through the sparse active-jobs index of the table.
+    const redrive = functions['redrive-jobs'];
+    addEnvironment(redrive, queueUrls);
+    for (const p of PRIORITIES) state.sendQueues[p].queue.grantSendMessages(redrive);
+    new Rule(this, 'RedriveSchedule', {
+      description: `Mailmeter ${stage.name}: re-drive stalled jobs every ${REDRIVE_MINUTES} minutes`,
+      schedule: Schedule.rate(Duration.minutes(REDRIVE_MINUTES)),
+      targets: [new LambdaFunction(redrive, { deadLetterQueue: state.pollFailures, retryAttempts: POLL_RETRY_ATTEMPTS, maxEventAge: Duration.minutes(REDRIVE_MINUTES) })],
+    });
+
+    // Webhooks: claim-item INSERTs on the table's stream → dispatch-webhooks → webhook-deliveries
+    // queue → deliver-webhooks (docs/webhooks.md). The dispatcher has its own mapping, filtered to
+    // claim items only, so it never slows the counters and never sees the summary items.
+    const webhookQueue = state.webhookDeliveries.queue;
+    const webhookEnv = { WEBHOOK_QUEUE_URL: webhookQueue.queueUrl };
+    const dispatcher = functions['dispatch-webhooks'];
+    const deliverer = functions['deliver-webhooks'];
+    addEnvironment(functions.webhooks, webhookEnv);
+    addEnvironment(dispatcher, webhookEnv);
+    addEnvironment(deliverer, webhookEnv);
+    // The API queues test events and replays; the deliverer queues its own retries.
+    webhookQueue.grantSendMessages(functions.webhooks);
+    webhookQueue.grantSendMessages(dispatcher);
+    webhookQueue.grantSendMessages(deliverer);
+    dispatcher.addEventSource(
+      new DynamoEventSource(state.table, {
+        startingPosition: StartingPosition.LATEST,
+        bisectBatchOnError: true,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        retryAttempts: 100,
+        maxRecordAge: Duration.seconds(STREAM_MAX_RECORD_AGE_SECONDS),
+        onFailure: new SqsDlq(state.webhookDispatchFailures),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Message) }, sk: { S: FilterRule.beginsWith(CLAIM_SK_PREFIX) } } },
+          }),
+        ],
+      }),
+    );
+    deliverer.addEventSource(
+      new SqsEventSource(webhookQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // Slots already bound each endpoint; this bounds the whole stage's outbound connections.
+        maxConcurrency: 20,
+      }),
+    );
 
     // admin-tenants needs the usage plan ids, and usage plans depend on the API stage, whose
     // deployment depends on every method's integration: referencing the function itself there

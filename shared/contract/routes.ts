@@ -8,12 +8,26 @@
 import type * as z from 'zod';
 import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Tenant, TenantDetails, TenantList, TenantsQuery, UpdateTenantRequest } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
+import { BatchAccepted, BatchEmailRequest } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
 import { Job, JobList, JobsQuery } from './jobs';
-import { BillingPage, BillingUsageHeaders, BillingUsageQuery } from './operator';
+import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
+import {
+  CreatedWebhook,
+  CreateWebhookRequest,
+  DeliveriesQuery,
+  ReplayRequest,
+  ReplayResult,
+  RotatedWebhookSecret,
+  UpdateWebhookRequest,
+  Webhook,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookTestResult,
+} from './webhooks';
 
 /** Folders under functions/ that serve HTTP routes. */
 export type HttpFunction =
@@ -28,6 +42,7 @@ export type HttpFunction =
   | 'admin-usage'
   | 'send-api'
   | 'domains'
+  | 'webhooks'
   | 'web';
 
 export type Scope = 'tenant' | 'admin' | 'public';
@@ -199,6 +214,18 @@ export const CONTRACT = {
     response: JobAccepted,
     errors: ['ConflictError', 'NotFoundError', 'IdempotencyError'],
   }),
+  'POST /v1/emails/batch': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary: 'Send up to 100 different emails in one call: all are checked before any is accepted; 202 with one job per email, in order',
+    query: NoQuery,
+    body: BatchEmailRequest,
+    headers: SendHeaders,
+    status: 202,
+    response: BatchAccepted,
+    errors: ['ConflictError', 'IdempotencyError'],
+  }),
   'POST /v1/domains': route({
     function: 'domains',
     scope: 'tenant',
@@ -248,6 +275,103 @@ export const CONTRACT = {
     params: IdPath,
     query: NoQuery,
     status: 204,
+  }),
+  'POST /v1/webhooks': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Add a webhook endpoint (at most 10 per tenant by default); answers its signing secret, shown once',
+    query: NoQuery,
+    body: CreateWebhookRequest,
+    status: 201,
+    response: CreatedWebhook,
+    errors: ['ConflictError'],
+  }),
+  'GET /v1/webhooks': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: "The tenant's webhook endpoints",
+    query: NoQuery,
+    status: 200,
+    response: WebhookList,
+  }),
+  'GET /v1/webhooks/{id}': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'One webhook endpoint',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Webhook,
+  }),
+  'PATCH /v1/webhooks/{id}': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Change the url, events or description, or enable (after an automatic disable) / disable the endpoint',
+    params: IdPath,
+    query: NoQuery,
+    body: UpdateWebhookRequest,
+    status: 200,
+    response: Webhook,
+    errors: ['ConflictError'],
+  }),
+  'DELETE /v1/webhooks/{id}': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Remove a webhook endpoint; its queued deliveries are dropped',
+    params: IdPath,
+    query: NoQuery,
+    status: 204,
+  }),
+  'POST /v1/webhooks/{id}/rotate-secret': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'A new signing secret (shown once); the old one keeps signing alongside it for 24 h',
+    params: IdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
+    status: 200,
+    response: RotatedWebhookSecret,
+    errors: ['ConflictError'],
+  }),
+  'POST /v1/webhooks/{id}/test': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Queue a `webhook.test` event to this endpoint',
+    params: IdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
+    status: 202,
+    response: WebhookTestResult,
+  }),
+  'GET /v1/webhooks/{id}/deliveries': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Recent delivery attempts, newest first (7 days); `status=failed`: events whose retries are spent (30 days, replayable)',
+    params: IdPath,
+    query: DeliveriesQuery,
+    status: 200,
+    response: WebhookDeliveryList,
+  }),
+  'POST /v1/webhooks/{id}/replay': route({
+    function: 'webhooks',
+    scope: 'tenant',
+    tag: 'Webhooks',
+    summary: 'Re-send the failed events first dispatched between since and until (default now), with their original webhook-id',
+    params: IdPath,
+    query: NoQuery,
+    body: ReplayRequest,
+    status: 202,
+    response: ReplayResult,
   }),
   'POST /v1/admin/tenants/{id}/domains': route({
     function: 'domains',
@@ -352,6 +476,27 @@ export const CONTRACT = {
     status: 200,
     response: BillingPage,
   }),
+  'POST /v1/admin/usage-exports': route({
+    function: 'admin-usage',
+    scope: 'admin',
+    tag: 'Admin',
+    summary:
+      'Write one CSV of every tenant (the billing export of `period`) to the export bucket; answers the export with a pre-signed download URL. A closed period exports to the same bytes every time',
+    query: NoQuery,
+    body: CreateUsageExportRequest,
+    status: 201,
+    response: UsageExport,
+  }),
+  'GET /v1/admin/usage-exports/{id}': route({
+    function: 'admin-usage',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: 'A usage export: its status and, once completed, a pre-signed download URL (15 minutes)',
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: UsageExport,
+  }),
 } as const satisfies Record<string, RouteSpec>;
 
 export type Contract = typeof CONTRACT;
@@ -386,9 +531,13 @@ export const FUNCTIONS = [
   'admin-usage',
   'send-api',
   'domains',
+  'webhooks',
   'web',
   'send-email',
   'verify-domains',
+  'redrive-jobs',
+  'dispatch-webhooks',
+  'deliver-webhooks',
   'ingest-events',
   'aggregate-counters',
   'poll-send-quota',

@@ -21,8 +21,15 @@ export const ItemKind = {
   Domain: 'domain',
   DomainName: 'domainName',
   DomainCheck: 'domainCheck',
+  UsageExport: 'usageExport',
+  JobUnits: 'jobUnits',
   Suppression: 'suppression',
   Idempotency: 'idempotency',
+  Webhook: 'webhook',
+  WebhookCount: 'webhookCount',
+  WebhookSlots: 'webhookSlots',
+  WebhookAttempt: 'webhookAttempt',
+  WebhookFailed: 'webhookFailed',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 
@@ -75,6 +82,18 @@ export const keys = {
   /** Job ids are ULIDs, so the sort key orders jobs by creation time. */
   job: (tenantId: string, jobId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `JOB#${jobId}` }),
   jobPrefix: 'JOB#',
+  /**
+   * GSI1 entry of a job that is still queued, processing or deferred (removed when it finishes):
+   * the re-drive reads the oldest progress times first, without scanning (a sparse index).
+   */
+  activeJobEntry: (lastProgressAt: string, tenantId: string, jobId: string) => ({
+    gsi1pk: 'ACTIVEJOBS',
+    gsi1sk: `${lastProgressAt}#${tenantId}#${jobId}`,
+  }),
+  activeJobsPartition: 'ACTIVEJOBS',
+  /** A job's units (recipients and variables) as queued, one item per work message: what a re-drive derives work from. */
+  jobUnits: (jobId: string, chunk: number): Key => ({ pk: `JOBUNITS#${jobId}`, sk: `C#${String(chunk).padStart(5, '0')}` }),
+  jobUnitsPartition: (jobId: string): string => `JOBUNITS#${jobId}`,
   template: (tenantId: string, templateId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${templateId}` }),
   templatePrefix: 'TEMPLATE#',
   tenantPartition: (tenantId: string): string => `TENANT#${tenantId}`,
@@ -100,8 +119,31 @@ export const keys = {
   suppressionPartition: (scope: string): string => `SUPPRESS#${scope}`,
   suppressionPrefix: 'EMAIL#',
 
+  // --- webhooks ----------------------------------------------------------------------------
+  /** A tenant's webhook endpoint (ids are ULIDs). */
+  webhook: (tenantId: string, webhookId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `WEBHOOK#${webhookId}` }),
+  webhookPrefix: 'WEBHOOK#',
+  /** How many endpoints the tenant has (kept in the endpoints' transactions: the per-tenant limit). */
+  webhookCount: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
+  /** The endpoint's delivery slots (leases): its concurrency limit. */
+  webhookSlots: (webhookId: string): Key => ({ pk: `WEBHOOK#${webhookId}`, sk: 'SLOTS' }),
+  /** One delivery attempt's log entry, in time order. */
+  webhookAttempt: (webhookId: string, at: string, eventId: string, attempt: number): Key => ({
+    pk: `WEBHOOK#${webhookId}`,
+    sk: `ATTEMPT#${at}#${eventId}#${attempt}`,
+  }),
+  webhookAttemptPrefix: 'ATTEMPT#',
+  /** An event whose retries are spent, by the time it was first dispatched (replay reads a window). */
+  webhookFailed: (webhookId: string, createdAt: string, eventId: string): Key => ({ pk: `WEBHOOK#${webhookId}`, sk: `FAILED#${createdAt}#${eventId}` }),
+  webhookFailedPrefix: 'FAILED#',
+  webhookPartition: (webhookId: string): string => `WEBHOOK#${webhookId}`,
+
   // --- the global SES account --------------------------------------------------------------
   accountSnapshot: (): Key => ({ pk: 'ACCOUNT', sk: 'SNAPSHOT' }),
+
+  // --- the operator's usage exports -------------------------------------------------------------
+  /** One billing export to S3 (ids are ULIDs): its status and where its CSV is. */
+  usageExport: (exportId: string): Key => ({ pk: `USAGEEXPORT#${exportId}`, sk: 'USAGEEXPORT' }),
 
   // --- ingestion ----------------------------------------------------------------------------
   /** Per-message record (status, timeline, dedupe set); its stream records feed the counters. */
@@ -127,7 +169,10 @@ export const TTL = {
   message: 30 * 24 * 3600,
   streamCheckpoint: 2 * 24 * 3600,
   sendRecord: 15 * 24 * 3600,
+  jobUnits: 15 * 24 * 3600,
   pacer: 3600,
+  webhookAttempt: 7 * 24 * 3600,
+  webhookFailed: 30 * 24 * 3600,
   idempotency: 24 * 3600,
 } as const;
 

@@ -1,0 +1,308 @@
+/**
+ * Webhooks through the real handlers: routes (functions/webhooks), dispatch from the table's
+ * stream (functions/dispatch-webhooks), delivery from the queue (functions/deliver-webhooks),
+ * against DynamoDB Local, fauxqs and receivers on 127.0.0.1 (this file runs as the local stage:
+ * WEBHOOK_ALLOW_INSECURE_LOCAL; ssrf.test.ts runs as an AWS stage).
+ */
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant } from '../../../shared/data/tenants';
+import { clearEndpointCache } from '../../../shared/use-cases/webhooks/dispatch';
+import * as ses from '../../fixtures/ses-events';
+import { ingestSesEvents } from '../../support/ingest';
+import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
+import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
+import { call, useApiEnv } from '../api/support';
+import { type Pipeline, type Receiver, startPipeline, startReceiver } from './harness';
+
+const t = useTestTable();
+let sqs: LocalSqs;
+let queueUrl: string;
+let pipeline: Pipeline;
+let receiver: Receiver;
+let tenantSeq = 0;
+
+beforeAll(async () => {
+  await useApiEnv();
+  sqs = await startLocalSqs();
+  // Short visibility: a crashed delivery batch comes back within the test.
+  queueUrl = sqs.createQueue('webhook-deliveries', { visibilityTimeout: 2, maxReceiveCount: 10 }).url;
+  Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: sqs.endpoint, WEBHOOK_QUEUE_URL: queueUrl, WEBHOOK_ALLOW_INSECURE_LOCAL: 'true', WEBHOOK_MAX_ENDPOINTS: '3' });
+  pipeline = await startPipeline(t.db, sqs, queueUrl);
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await pipeline?.stop();
+  await receiver?.stop();
+  await sqs?.stop();
+});
+
+async function newTenant() {
+  const created = await createTenant(t.db, new InMemoryUsagePlans(), { name: `webhooks-${++tenantSeq}`, plan: 'pro' });
+  return { id: created.tenant.id, key: created.apiKey };
+}
+
+async function addEndpoint(key: string, url: string, events: string[]) {
+  const res = await call({ method: 'POST', resource: '/v1/webhooks', body: { url, events }, key });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  clearEndpointCache();
+  return res.body.data as { id: string; secret: string };
+}
+
+const emailEvents = ['email.sent', 'email.delivered', 'email.bounced', 'email.complained'];
+const byPath = (path: string) => receiver.received.filter((r) => r.path === path);
+let messageSeq = 0;
+const message = (tenantId: string, recipients: string[]) => ({
+  messageId: ses.sesMessageId(`wh-${tenantId}-${++messageSeq}`),
+  at: new Date('2026-11-20T10:00:00Z'),
+  destination: recipients,
+  tags: { tenant: tenantId, job: `job-${messageSeq}` },
+});
+
+describe('webhook routes', () => {
+  it('creates, reads, changes, rotates, lists and deletes endpoints; the limit holds; bad input is a 400 naming the field', async () => {
+    const tenant = await newTenant();
+    const created = await addEndpoint(tenant.key, receiver.url('/crud'), ['email.sent']);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{32}$/);
+    const id = created.id;
+    const got = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key });
+    expect(got.body.data).toMatchObject({ id, url: receiver.url('/crud'), events: ['email.sent'], enabled: true });
+    expect(got.body.data.secret).toBeUndefined();
+
+    const patched = await call({ method: 'PATCH', resource: '/v1/webhooks/{id}', pathParameters: { id }, body: { events: ['email.bounced', 'email.complained'], enabled: false }, key: tenant.key });
+    expect(patched.body.data).toMatchObject({ events: ['email.bounced', 'email.complained'], enabled: false, disabled_reason: 'disabled by the tenant' });
+
+    const rotated = await call({ method: 'POST', resource: '/v1/webhooks/{id}/rotate-secret', pathParameters: { id }, key: tenant.key });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.data.secret).not.toBe(created.secret);
+
+    const bad = await call({ method: 'POST', resource: '/v1/webhooks', body: { url: receiver.url(), events: ['email.nope'] }, key: tenant.key });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('events.0');
+    const badUrl = await call({ method: 'POST', resource: '/v1/webhooks', body: { url: 'ftp://example.com/x', events: ['email.sent'] }, key: tenant.key });
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.error.field).toBe('url');
+    const badReplay = await call({ method: 'POST', resource: '/v1/webhooks/{id}/replay', pathParameters: { id }, body: { since: 'yesterday' }, key: tenant.key });
+    expect(badReplay.status).toBe(400);
+    expect(badReplay.body.error.field).toBe('since');
+
+    // WEBHOOK_MAX_ENDPOINTS is 3 in this file.
+    await addEndpoint(tenant.key, receiver.url('/crud2'), ['email.sent']);
+    await addEndpoint(tenant.key, receiver.url('/crud3'), ['email.sent']);
+    const fourth = await call({ method: 'POST', resource: '/v1/webhooks', body: { url: receiver.url('/crud4'), events: ['email.sent'] }, key: tenant.key });
+    expect(fourth.status).toBe(409);
+    const list = await call({ method: 'GET', resource: '/v1/webhooks', key: tenant.key });
+    expect(list.body.data.webhooks).toHaveLength(3);
+
+    // Another tenant sees none of them.
+    const other = await newTenant();
+    const foreign = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: other.key });
+    expect(foreign.status).toBe(404);
+
+    expect((await call({ method: 'DELETE', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key })).status).toBe(204);
+    expect((await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key })).status).toBe(404);
+    // The slot freed by the delete can be used again.
+    await addEndpoint(tenant.key, receiver.url('/crud5'), ['email.sent']);
+  });
+});
+
+describe('delivery', () => {
+  it('each distinct SES event repeated 1–8 times reaches the endpoint once, with one webhook-id, signed (standardwebhooks verifies)', async () => {
+    const tenant = await newTenant();
+    const path = '/dupes';
+    const { secret } = await addEndpoint(tenant.key, receiver.url(path), emailEvents);
+    const events: object[] = [];
+    const distinct: object[] = [];
+    for (let i = 0; i < 4; i++) {
+      const m = message(tenant.id, [`r${i}@example.net`]);
+      const recipients = m.destination;
+      const mine = [
+        ses.send(m),
+        ses.delivery(m, { recipients, at: ses.later(m.at, 1000) }),
+        i % 2 ? ses.bounce(m, { recipients, at: ses.later(m.at, 2000) }) : ses.complaint(m, { recipients, at: ses.later(m.at, 3000) }),
+      ];
+      distinct.push(...mine);
+      mine.forEach((e, k) => {
+        for (let copy = 0; copy < 1 + ((i * 3 + k) % 8); copy++) events.push(e);
+      });
+    }
+    // Copies interleaved, as SNS redeliveries arrive.
+    events.sort((a, b) => JSON.stringify(a).length - JSON.stringify(b).length);
+    expect(events.length).toBeGreaterThan(distinct.length * 2);
+    await ingestSesEvents(t.db, events, { mode: 'direct' });
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).length >= distinct.length, 15_000);
+    // A little longer: a duplicate delivery would arrive now.
+    await pipeline.deliver(() => false, 1500);
+
+    const got = byPath(path);
+    expect(got).toHaveLength(distinct.length);
+    const ids = new Set(got.map((r) => r.headers['webhook-id']));
+    expect(ids.size).toBe(distinct.length);
+    const types = got.map((r) => JSON.parse(r.body).type).sort();
+    expect(types).toEqual(['email.bounced', 'email.bounced', 'email.complained', 'email.complained', 'email.delivered', 'email.delivered', 'email.delivered', 'email.delivered', 'email.sent', 'email.sent', 'email.sent', 'email.sent']);
+    const verifier = new StandardWebhook(secret);
+    for (const r of got) {
+      const payload = verifier.verify(r.body, {
+        'webhook-id': String(r.headers['webhook-id']),
+        'webhook-timestamp': String(r.headers['webhook-timestamp']),
+        'webhook-signature': String(r.headers['webhook-signature']),
+      }) as { type: string; data: Record<string, unknown> };
+      expect(payload.data).toMatchObject({ message_id: expect.any(String), recipients: [expect.stringMatching(/@example\.net$/)], job_id: expect.stringMatching(/^job-/) });
+    }
+    // A wrong secret does not verify.
+    const [first] = got;
+    if (!first) throw new Error('no delivery');
+    expect(() =>
+      new StandardWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').verify(first.body, {
+        'webhook-id': String(first.headers['webhook-id']),
+        'webhook-timestamp': String(first.headers['webhook-timestamp']),
+        'webhook-signature': String(first.headers['webhook-signature']),
+      }),
+    ).toThrow();
+  });
+
+  it('an endpoint only gets the types it subscribed to, and a tenant without endpoints gets nothing queued', async () => {
+    const tenant = await newTenant();
+    const quiet = await newTenant();
+    const path = '/only-bounces';
+    await addEndpoint(tenant.key, receiver.url(path), ['email.bounced']);
+    const m = message(tenant.id, ['x@example.net']);
+    const q = message(quiet.id, ['y@example.net']);
+    await ingestSesEvents(t.db, [ses.send(m), ses.bounce(m, { recipients: m.destination, at: ses.later(m.at, 5) }), ses.send(q), ses.bounce(q, { recipients: q.destination, at: ses.later(q.at, 5) })]);
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).length >= 1, 10_000);
+    await pipeline.deliver(() => false, 1000);
+    expect(byPath(path).map((r) => JSON.parse(r.body).type)).toEqual(['email.bounced']);
+    expect(receiver.received.filter((r) => r.body.includes(q.messageId))).toEqual([]);
+  });
+
+  it('a receiver failing twice gets the event on the third attempt with the same webhook-id; the attempts are listed', async () => {
+    const tenant = await newTenant();
+    const path = '/flaky';
+    receiver.behave((p, n) => (p === path && n <= 2 ? 503 : 200));
+    const { id } = await addEndpoint(tenant.key, receiver.url(path), ['email.sent']);
+    const m = message(tenant.id, ['flaky@example.net']);
+    await ingestSesEvents(t.db, [ses.send(m)]);
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).some((r) => r.status === 200), 15_000);
+    receiver.behave(() => 200);
+    const got = byPath(path);
+    expect(got.map((r) => r.status)).toEqual([503, 503, 200]);
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    // Each attempt a fresh timestamp and signature over the same id and body.
+    expect(new Set(got.map((r) => r.body)).size).toBe(1);
+
+    const log = await call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, key: tenant.key });
+    expect(log.body.data.deliveries.map((d: { status: string; attempt: number; status_code: number }) => [d.status, d.attempt, d.status_code])).toEqual([
+      ['succeeded', 3, 200],
+      ['retrying', 2, 503],
+      ['retrying', 1, 503],
+    ]);
+    expect(log.body.data.deliveries[1].next_retry_at).toEqual(expect.any(String));
+    const page = await call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, query: { limit: '2' }, key: tenant.key });
+    expect(page.body.data.deliveries).toHaveLength(2);
+    const rest = await call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, query: { limit: '2', cursor: page.body.data.nextCursor }, key: tenant.key });
+    expect(rest.body.data.deliveries.map((d: { attempt: number }) => d.attempt)).toEqual([1]);
+  });
+
+  it('a receiver down for the whole retry window leaves the event failed and readable; replay re-sends it with the same webhook-id', async () => {
+    const tenant = await newTenant();
+    const path = '/down';
+    receiver.behave((p) => (p === path ? 500 : 200));
+    const { id } = await addEndpoint(tenant.key, receiver.url(path), ['email.sent', 'email.delivered']);
+    const m = message(tenant.id, ['down@example.net']);
+    const before = new Date().toISOString();
+    await ingestSesEvents(t.db, [ses.send(m), ses.delivery(m, { recipients: m.destination, at: ses.later(m.at, 10) })]);
+    await pipeline.dispatch();
+    const failedList = () => call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, query: { status: 'failed' }, key: tenant.key });
+    await pipeline.deliver(async () => (await failedList()).body.data.deliveries.length >= 2, 20_000);
+    const failed = (await failedList()).body.data.deliveries as { event_id: string; attempt: number; status_code: number }[];
+    expect(failed).toHaveLength(2);
+    // Schedule [1, 1]: three attempts each, then failed.
+    expect(failed.map((f) => [f.attempt, f.status_code])).toEqual([
+      [3, 500],
+      [3, 500],
+    ]);
+    expect(byPath(path)).toHaveLength(6);
+    const endpoint = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key });
+    expect(endpoint.body.data.failing_since).toEqual(expect.any(String));
+    expect(endpoint.body.data.enabled).toBe(true);
+
+    receiver.behave(() => 200);
+    const replay = await call({ method: 'POST', resource: '/v1/webhooks/{id}/replay', pathParameters: { id }, body: { since: before }, key: tenant.key });
+    expect(replay.status).toBe(202);
+    expect(replay.body.data.replayed).toBe(2);
+    await pipeline.deliver(() => byPath(path).filter((r) => r.status === 200).length >= 2, 10_000);
+    const ok = byPath(path).filter((r) => r.status === 200);
+    expect(new Set(ok.map((r) => r.headers['webhook-id']))).toEqual(new Set(failed.map((f) => f.event_id)));
+    expect((await failedList()).body.data.deliveries).toEqual([]);
+    // A success ends the failing period.
+    const healed = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key });
+    expect(healed.body.data.failing_since).toBeUndefined();
+  });
+
+  it('a delivery invocation that dies mid-batch loses nothing: the batch comes back and every event arrives, ids unchanged', async () => {
+    const tenant = await newTenant();
+    const path = '/crash';
+    // The first request stalls past the invocation's time limit, so that invocation is abandoned
+    // after some of its batch was POSTed and before any of it was deleted (a Lambda timeout).
+    receiver.behave((p, n) => (p === path && n === 1 ? { status: 200, delayMs: 1500 } : 200));
+    await addEndpoint(tenant.key, receiver.url(path), ['email.sent']);
+    const sends = Array.from({ length: 6 }, (_, i) => ses.send(message(tenant.id, [`c${i}@example.net`])));
+    await ingestSesEvents(t.db, sends);
+    await pipeline.dispatch();
+    const distinctIds = () => new Set(byPath(path).map((r) => r.headers['webhook-id'])).size;
+    await pipeline.deliver(() => false, 1200, { invocationTimeoutMs: 500 });
+    expect(distinctIds()).toBeLessThan(6);
+    await pipeline.deliver(() => distinctIds() >= 6, 15_000);
+    receiver.behave(() => 200);
+    expect(distinctIds()).toBe(6);
+    const bodiesById = new Map<string, Set<string>>();
+    for (const r of byPath(path)) {
+      const id = String(r.headers['webhook-id']);
+      bodiesById.set(id, (bodiesById.get(id) ?? new Set()).add(r.body));
+    }
+    // A redelivered event is the same event: same id, same body.
+    for (const bodies of bodiesById.values()) expect(bodies.size).toBe(1);
+  });
+
+  it('a redirect is not followed: the 302 is a failed attempt and its target is never contacted', async () => {
+    const target = await startReceiver();
+    try {
+      const tenant = await newTenant();
+      const path = '/redirect';
+      receiver.behave((p) => (p === path ? { status: 302, headers: { location: target.url('/stolen') } } : 200));
+      const { id } = await addEndpoint(tenant.key, receiver.url(path), ['email.sent']);
+      const m = message(tenant.id, ['r@example.net']);
+      await ingestSesEvents(t.db, [ses.send(m)]);
+      await pipeline.dispatch();
+      await pipeline.deliver(() => byPath(path).length >= 1, 10_000);
+      receiver.behave(() => 200);
+      const log = await call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, key: tenant.key });
+      expect(log.body.data.deliveries[0]).toMatchObject({ status: 'retrying', status_code: 302, attempt: 1 });
+      expect(target.received).toEqual([]);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('POST /test sends a webhook.test event; after rotate-secret both the old and the new secret verify', async () => {
+    const tenant = await newTenant();
+    const path = '/test-event';
+    const created = await addEndpoint(tenant.key, receiver.url(path), ['email.sent']);
+    const rotated = await call({ method: 'POST', resource: '/v1/webhooks/{id}/rotate-secret', pathParameters: { id: created.id }, key: tenant.key });
+    const res = await call({ method: 'POST', resource: '/v1/webhooks/{id}/test', pathParameters: { id: created.id }, key: tenant.key });
+    expect(res.status).toBe(202);
+    await pipeline.deliver(() => byPath(path).length >= 1, 10_000);
+    const [got] = byPath(path);
+    if (!got) throw new Error('no test event');
+    expect(got.headers['webhook-id']).toBe(res.body.data.event_id);
+    expect(JSON.parse(got.body).type).toBe('webhook.test');
+    expect(String(got.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    expect(() => new StandardWebhook(created.secret).verify(got.body, headers)).not.toThrow();
+    expect(() => new StandardWebhook(rotated.body.data.secret).verify(got.body, headers)).not.toThrow();
+  });
+});
