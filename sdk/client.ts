@@ -10,6 +10,8 @@ import type {
   AdminDomain,
   AdminDomainList,
   AssignDomainRequest,
+  BatchEmailRequest,
+  BatchEmailResult,
   BulkEmailRequest,
   BulkEmailResult,
   CreateDomainRequest,
@@ -112,6 +114,9 @@ export class Mailmeter {
       this.request<SendEmailResult>('POST', '/v1/emails', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
     bulk: (body: BulkEmailRequest, options?: SendOptions) =>
       this.request<BulkEmailResult>('POST', '/v1/emails/bulk', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
+    /** Up to 100 different emails; all are checked before any is accepted. One job per email, in order. */
+    batch: (body: BatchEmailRequest, options?: SendOptions) =>
+      this.request<BatchEmailResult>('POST', '/v1/emails/batch', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
   };
 
   readonly jobs = {

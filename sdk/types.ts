@@ -52,6 +52,7 @@ export type {
   UsagePeriod,
 } from '../shared/contract/reads';
 export type { BulkEmailRequest, BulkEmailResult, BulkRecipient, SendEmailRequest, SendEmailResult, Variables } from '../shared/contract/sending';
+export type { BatchEmailRequest, BatchEmailResult } from '../shared/contract/emails';
 export type {
   CreateTemplateRequest,
   Template,

@@ -1,5 +1,5 @@
 /**
- * POST /v1/emails and POST /v1/emails/bulk: store the job, queue it by priority, answer 202;
+ * POST /v1/emails, /v1/emails/bulk and /v1/emails/batch: store the job, queue it by priority, answer 202;
  * once per `Idempotency-Key`.
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
  */
@@ -13,6 +13,7 @@ import { loadPlans } from '../../shared/rules/plans';
 import { domainConfigShape } from '../../shared/use-cases/domains/config';
 import { createSendingDomainGuard } from '../../shared/use-cases/domains/domains';
 import { readConfigShape } from '../../shared/use-cases/read/deps';
+import { createBatch } from '../../shared/use-cases/sending/batch';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
 import { runIdempotent } from '../../shared/use-cases/sending/idempotency';
 
@@ -55,4 +56,8 @@ export const handler = httpHandler({
     once(input, 'POST /v1/emails', async () => accepted(await createSingleEmailJob({ ...deps, now: () => input.now }, input.tenantId, input.body))),
   'POST /v1/emails/bulk': async (input) =>
     once(input, 'POST /v1/emails/bulk', async () => accepted(await createBulkJob({ ...deps, now: () => input.now }, input.tenantId, input.body))),
+  'POST /v1/emails/batch': async (input) =>
+    once(input, 'POST /v1/emails/batch', async () => ({
+      emails: (await createBatch({ ...deps, now: () => input.now }, input.tenantId, input.body.emails)).map(accepted),
+    })),
 });

@@ -45,7 +45,7 @@ interface ResolvedContent {
   templateId?: string;
 }
 
-async function resolveContent(
+export async function resolveContent(
   deps: CreateJobDeps,
   tenantId: string,
   body: { templateId?: string; subject?: string; html?: string; text?: string },
