@@ -8,9 +8,9 @@
  * Readers (getJob, listJobs) never return it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './db';
-import { ItemKind, keys } from './keys';
+import { expiresAt, ItemKind, keys, TTL } from './keys';
 import { releaseJobCap } from './send-cap';
 
 export const JOB_STATUSES = ['queued', 'processing', 'deferred', 'completed', 'failed'] as const;
@@ -45,6 +45,8 @@ export interface Job {
   lastFailure?: string;
   /** Hard-capped tenants only: the billing period (first day) the job's recipients were reserved in. */
   capPeriod?: string;
+  /** How many times the re-drive (shared/use-cases/sending/redrive.ts) found the job stalled. */
+  redriven?: number;
 }
 
 /** What the sender needs to build each email; stored once per job. */
@@ -76,18 +78,27 @@ const JOB_FIELDS = [
   'settled',
   'unconfirmed',
   'lastFailure',
+  'redriven',
 ] as const;
 const PROJECTION = {
   ProjectionExpression: JOB_FIELDS.map((_, i) => `#f${i}`).join(', '),
   ExpressionAttributeNames: Object.fromEntries(JOB_FIELDS.map((f, i) => [`#f${i}`, f])),
 };
 
+const ACTIVE: readonly JobStatus[] = ['queued', 'processing', 'deferred'];
+
 function toItem(job: Job, content?: JobContent) {
-  return { ...keys.job(job.tenantId, job.id), kind: ItemKind.Job, ...job, ...(content ? { content } : {}) };
+  return {
+    ...keys.job(job.tenantId, job.id),
+    kind: ItemKind.Job,
+    ...job,
+    ...(content ? { content } : {}),
+    ...(ACTIVE.includes(job.status) ? keys.activeJobEntry(job.created_at, job.tenantId, job.id) : {}),
+  };
 }
 
 function fromItem(item: Record<string, unknown>): Job {
-  const { pk: _pk, sk: _sk, kind: _kind, content: _content, ...rest } = item;
+  const { pk: _pk, sk: _sk, kind: _kind, content: _content, gsi1pk: _g, gsi1sk: _gs, ...rest } = item;
   return rest as unknown as Job;
 }
 
@@ -170,10 +181,12 @@ export async function markJobDeferred(db: Db, tenantId: string, jobId: string, r
     {
       TableName: db.tableName,
       Key: keys.job(tenantId, jobId),
-      UpdateExpression: 'SET #s = :deferred, deferredReason = :reason, updated_at = :now',
+      // A held job's messages come back every hold delay: that is progress, not a stall.
+      UpdateExpression: 'SET #s = :deferred, deferredReason = :reason, updated_at = :now, gsi1sk = :progress',
       ConditionExpression: '#s IN (:queued, :processing, :deferred)',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
+        ':progress': keys.activeJobEntry(now.toISOString(), tenantId, jobId).gsi1sk,
         ':deferred': 'deferred',
         ':queued': 'queued',
         ':processing': 'processing',
@@ -198,7 +211,7 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
     (await conditionalUpdate(
       {
         ...base,
-        UpdateExpression: 'SET #s = :failed, updated_at = :now REMOVE deferredReason',
+        UpdateExpression: 'SET #s = :failed, updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
         ConditionExpression: 'settled = units AND accepted = :zero AND unconfirmed = :zero AND NOT #s IN (:completed, :failed)',
         ExpressionAttributeValues: values,
       },
@@ -207,7 +220,7 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
     (await conditionalUpdate(
       {
         ...base,
-        UpdateExpression: 'SET #s = :completed, updated_at = :now REMOVE deferredReason',
+        UpdateExpression: 'SET #s = :completed, updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
         ConditionExpression: 'settled = units AND NOT #s IN (:completed, :failed)',
         ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':now': now.toISOString() },
       },
@@ -230,9 +243,130 @@ export async function settleUnsentUnits(
     new UpdateCommand({
       TableName: db.tableName,
       Key: keys.job(tenantId, jobId),
-      UpdateExpression: 'SET updated_at = :now, lastFailure = :reason ADD settled :units, failed :n, failureReasons.#reason :n',
+      UpdateExpression: 'SET updated_at = :now, lastFailure = :reason, gsi1sk = :progress ADD settled :units, failed :n, failureReasons.#reason :n',
       ExpressionAttributeNames: { '#reason': s.reason },
-      ExpressionAttributeValues: { ':now': s.now.toISOString(), ':units': s.units, ':n': s.recipients, ':reason': s.reason },
+      ExpressionAttributeValues: {
+        ':now': s.now.toISOString(),
+        ':units': s.units,
+        ':n': s.recipients,
+        ':reason': s.reason,
+        ':progress': keys.activeJobEntry(s.now.toISOString(), tenantId, jobId).gsi1sk,
+      },
     }),
+  );
+}
+
+// ---- re-drive support (shared/use-cases/sending/redrive.ts) ----------------------------------
+
+/**
+ * Stores a job's units as they are queued, one item per work message, so a job whose messages
+ * are gone (a crashed local stack, a message parked in a DLQ) can be queued again from its own
+ * record. Written before the messages are sent: a unit is never queued without being stored.
+ */
+export async function putJobUnits<U>(db: Db, jobId: string, chunks: readonly (readonly U[])[], now: Date): Promise<void> {
+  const items = chunks.map((units, chunk) => ({
+    PutRequest: { Item: { ...keys.jobUnits(jobId, chunk), kind: ItemKind.JobUnits, units, expiresAt: expiresAt(now, TTL.jobUnits) } },
+  }));
+  const batches: (typeof items)[] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    batches.map(async (batch) => {
+      let request: Record<string, typeof batch> | undefined = { [db.tableName]: batch };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out = await db.doc.send(new BatchWriteCommand({ RequestItems: request }));
+        request = out.UnprocessedItems as typeof request;
+      }
+    }),
+  );
+}
+
+/** Every stored unit of a job, in index order (empty for a job stored before units were kept). */
+export async function getJobUnits<U>(db: Db, jobId: string): Promise<U[]> {
+  const units: U[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.doc.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.jobUnitsPartition(jobId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) units.push(...((item.units as U[]) ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return units;
+}
+
+export interface ActiveJobRef {
+  tenantId: string;
+  jobId: string;
+  lastProgressAt: string;
+}
+
+/**
+ * Unfinished jobs whose last progress (a settled unit, a held send looked at again, a re-drive)
+ * is older than `before`, oldest first: one Query of the sparse index, never a scan.
+ */
+export async function listStalledJobs(db: Db, before: Date, limit: number): Promise<ActiveJobRef[]> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+      ExpressionAttributeValues: { ':pk': keys.activeJobsPartition, ':before': before.toISOString() },
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []).map((item) => {
+    const [lastProgressAt = '', tenantId = '', jobId = ''] = String(item.gsi1sk).split('#');
+    return { tenantId, jobId, lastProgressAt };
+  });
+}
+
+/**
+ * A re-drive looked at the job: its progress time moves to `now` (so the next look waits a full
+ * stall period) and `redriven` counts it. Only while the job is still in the index.
+ */
+export async function markJobRedriven(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+  now: Date,
+  seen: { settled: number; fruitless: number },
+): Promise<boolean> {
+  return !!(await conditionalUpdate(
+    {
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      // redriveSettled/fruitlessRedrives: how many re-drives in a row saw no unit settle (redrive.ts).
+      UpdateExpression: 'SET gsi1sk = :progress, redriveSettled = :settled, fruitlessRedrives = :fruitless ADD redriven :one',
+      ConditionExpression: 'attribute_exists(gsi1pk)',
+      ExpressionAttributeValues: {
+        ':progress': keys.activeJobEntry(now.toISOString(), tenantId, jobId).gsi1sk,
+        ':one': 1,
+        ':settled': seen.settled,
+        ':fruitless': seen.fruitless,
+      },
+    },
+    db,
+  ));
+}
+
+/** Takes a finished (or vanished) job out of the active index; a no-op when it is not there. */
+export async function removeFromActiveJobs(db: Db, tenantId: string, jobId: string): Promise<void> {
+  await conditionalUpdate(
+    {
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      UpdateExpression: 'REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: 'attribute_exists(gsi1pk) AND #s IN (:completed, :failed)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed' },
+    },
+    db,
   );
 }

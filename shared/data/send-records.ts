@@ -7,7 +7,7 @@
  * the claim (SES did not accept), so the unit may be claimed again.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 
@@ -143,7 +143,9 @@ export async function settleUnits(
       values[`:r${i}`] = n;
       add += `, failureReasons.#r${i} :r${i}`;
     });
-    let set = 'updated_at = :now';
+    // Progress moves the job's entry in the active-jobs index (the re-drive looks for stalls there).
+    let set = 'updated_at = :now, gsi1sk = :progress';
+    values[':progress'] = keys.activeJobEntry(now.toISOString(), tenantId, jobId).gsi1sk;
     if (lastFailure) {
       set += ', lastFailure = :lf';
       values[':lf'] = lastFailure;
@@ -229,3 +231,27 @@ export async function getSendRecords(db: Db, jobId: string, indexes: readonly nu
   return result;
 }
 
+
+/** Every record of a job (one Query of its partition, strongly consistent), by unit index. */
+export async function listSendRecords(db: Db, jobId: string): Promise<Map<number, SendRecord>> {
+  const result = new Map<number, SendRecord>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.doc.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.sendRecordPartition(jobId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, ...rest } = item;
+      const r = rest as SendRecord;
+      result.set(r.index, r);
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return result;
+}

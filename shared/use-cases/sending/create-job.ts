@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readDays } from '../../data/counters';
 import type { Db } from '../../data/db';
-import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putNewJob, settleUnsentUnits } from '../../data/jobs';
+import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putJobUnits, putNewJob, settleUnsentUnits } from '../../data/jobs';
 import { utcDay } from '../../data/keys';
 import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
@@ -128,6 +128,8 @@ async function storeAndEnqueue(
     ...(capPeriod ? { capPeriod } : {}),
   };
   try {
+    // The units first: a job in the active-jobs index can always be re-driven from them (redrive.ts).
+    await putJobUnits(deps.db, job.id, chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units).map((m) => m.units), now);
     await putNewJob(deps.db, job, j.content);
   } catch (err) {
     // Nothing was stored, so nothing will send: give the reservation back.
