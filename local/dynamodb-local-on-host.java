@@ -18,5 +18,20 @@ public class DynamoDbLocalOnHost {
     for (Object connector : connectors) connector.getClass().getMethod("setHost", String.class).invoke(connector, host);
     proxy.getClass().getMethod("start").invoke(proxy);
     System.err.println("DynamoDB Local listening on " + host);
+    // Dies with its owner, even on kill -9 of the owner: the owner holds the write end of our
+    // stdin, and the kernel closes it when the owner dies, whatever the signal. (Run in its own
+    // process group, the engine would otherwise outlive it and hold the database files.)
+    if (Boolean.getBoolean("mailmeter.exitWithStdin")) {
+      Thread watch = new Thread(() -> {
+        try {
+          while (System.in.read() != -1) {}
+        } catch (java.io.IOException ignored) {
+        }
+        System.err.println("DynamoDB Local: owner gone, exiting");
+        System.exit(0);
+      });
+      watch.setDaemon(true);
+      watch.start();
+    }
   }
 }

@@ -6,7 +6,7 @@
  * line cannot say so, so it is started through dynamodb-local-on-host.java.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -28,6 +28,78 @@ function dynamoDbLocalHome(): string {
 export function connectHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+// ---- one engine per data folder ----------------------------------------------------------------
+
+/** In the data folder: which engine holds it, and for which owner process. */
+export const ENGINE_LOCK_FILE = 'engine.pid';
+
+interface EngineLock {
+  enginePid: number;
+  ownerPid: number;
+  startedAt: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is someone else's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A live process that is a DynamoDB Local engine (not an unrelated process that reused the pid). */
+function isEngine(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal');
+  } catch {
+    // No /proc (macOS): trust the pid.
+    return true;
+  }
+}
+
+function readLock(dbPath: string): EngineLock | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dbPath, ENGINE_LOCK_FILE), 'utf8')) as EngineLock;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeLock(dbPath: string, enginePid: number): void {
+  const lock: EngineLock = { enginePid, ownerPid: process.pid, startedAt: new Date().toISOString() };
+  writeFileSync(join(dbPath, ENGINE_LOCK_FILE), JSON.stringify(lock));
+}
+
+function releaseLock(dbPath: string, enginePid: number | undefined): void {
+  if (readLock(dbPath)?.enginePid === enginePid) rmSync(join(dbPath, ENGINE_LOCK_FILE), { force: true });
+}
+
+/**
+ * Two engines on one database folder corrupt it (DynamoDB Local's documentation). Refuses, with
+ * the PIDs, when the engine recorded in the folder still runs for a live owner; stops it when
+ * its owner is gone (an engine from a run whose owner was killed before it could stop it).
+ */
+async function claimDataFolder(dbPath: string, log: (line: string) => void = () => undefined): Promise<void> {
+  const lock = readLock(dbPath);
+  if (!lock || !isEngine(lock.enginePid)) return;
+  if (alive(lock.ownerPid)) {
+    throw new Error(
+      `DynamoDB Local (pid ${lock.enginePid}, started by pid ${lock.ownerPid} at ${lock.startedAt}) still holds ${dbPath}; ` +
+        'stop that process first (two engines on one folder corrupt its database)',
+    );
+  }
+  log(`  DynamoDB Local (pid ${lock.enginePid}) of an earlier run still held ${dbPath} (its owner, pid ${lock.ownerPid}, is gone): stopping it`);
+  process.kill(lock.enginePid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (isEngine(lock.enginePid)) {
+    if (Date.now() > deadline) throw new Error(`DynamoDB Local (pid ${lock.enginePid}) holding ${dbPath} did not stop within 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface RunningDynamoDb {
@@ -53,13 +125,16 @@ export async function freePort(): Promise<number> {
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 export const LOCAL_REGION = 'us-east-1';
 
-export async function startDynamoDbLocal(options: { port?: number; dbPath?: string; host?: string } = {}): Promise<RunningDynamoDb> {
+export async function startDynamoDbLocal(
+  options: { port?: number; dbPath?: string; host?: string; log?: (line: string) => void } = {},
+): Promise<RunningDynamoDb> {
   const port = options.port ?? (await freePort());
   const host = options.host ?? bindHost();
   const home = dynamoDbLocalHome();
   const args = [
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
     `-Dmailmeter.bindHost=${host}`,
+    '-Dmailmeter.exitWithStdin=true',
     // The jar's manifest puts DynamoDBLocal_lib/* on the class path.
     '-cp',
     join(home, 'DynamoDBLocal.jar'),
@@ -72,7 +147,9 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   ];
   // Its own process group: a Ctrl-C in a terminal signals the whole foreground group, and the
   // engine must outlive the parts that still use it until the owner stops it, last.
+  if (options.dbPath) await claimDataFolder(options.dbPath, options.log);
   const child: ChildProcess = spawn('java', args, { cwd: home, stdio: 'pipe', detached: true });
+  if (options.dbPath && child.pid) writeLock(options.dbPath, child.pid);
   // Detached, it would outlive an owner that exits without stopping it; make sure it does not.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -109,7 +186,10 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();
-        child.once('exit', () => resolve());
+        child.once('exit', () => {
+          if (options.dbPath) releaseLock(options.dbPath, child.pid);
+          resolve();
+        });
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }),

@@ -103,6 +103,10 @@ function handlerEnvironment(p: {
     SEND_QUEUE_LOW_URL: p.queueUrls.low,
     CONFIGURATION_SET_NAME: LOCAL_CONFIGURATION_SET,
     SENDER_MAX_CONCURRENCY: '2',
+    // Nothing stranded after a crash: short claim leases and stall time locally, so a restarted
+    // stack finishes its jobs within a minute (AWS: 60 s and 15 min, redrive.ts).
+    SENDER_CLAIM_LEASE_SECONDS: process.env.MAILMETER_CLAIM_LEASE_SECONDS ?? '20',
+    REDRIVE_STALL_SECONDS: process.env.MAILMETER_REDRIVE_STALL_SECONDS ?? '30',
     POLL_INTERVAL_SECONDS: String(p.pollIntervalSeconds),
     // Local identities verify by themselves after a couple of seconds: look at pending ones often.
     DOMAIN_CHECK_BASE_SECONDS: '1',
@@ -157,6 +161,12 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** The queue URLs and topic ARN fauxqs will give (checked once it has created them). */
+/** The local SES's record of accepted sends and their events, in the data folder (local/ses/local-ses.ts). */
+export const SES_OUTBOX_FILE = 'ses-outbox.jsonl';
+
+/** How often the local schedule looks for stalled jobs (they are stalled after REDRIVE_STALL_SECONDS). */
+const REDRIVE_INTERVAL_MS = 5000;
+
 function expectedTopology(region: string, sqsPort: number) {
   const url = (name: string) => `http://sqs.${region}.localhost:${sqsPort}/${LOCAL_ACCOUNT_ID}/${name}`;
   return {
@@ -320,6 +330,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           verifiedIdentities: [DEMO_DOMAIN],
           identityVerificationDelayMs: Number(process.env.MAILMETER_LOCAL_VERIFY_DELAY_MS ?? 2000),
           ...sesStatePersistence(opts.inMemory ? undefined : join(dataDir, 'ses-identities.json')),
+          // Accepted sends and their events survive a stop (replayed below, once the topic exists).
+          ...(opts.inMemory ? {} : { outboxFile: join(dataDir, SES_OUTBOX_FILE) }),
         }),
         (x) => x.stop(),
       ).then((x) => {
@@ -419,6 +431,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       }
     }
     for (const p of pollers) p.start();
+    // Events the last run published may have died in fauxqs's in-memory queue: publish the
+    // recent ones again (the ingester counts a copy it already has once).
+    const replayed = await ses.replayOutbox();
+    if (replayed) log(`  SES outbox: events of ${replayed} recent messages published again`);
     started.push({ name: 'SQS pollers', stop: () => Promise.all(pollers.map((p) => p.stop())).then(() => undefined) });
 
     const aggregator = functions.get('aggregate-counters');
@@ -450,6 +466,24 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       started.push({ name: 'domain check schedule', stop: () => clearInterval(timer) });
     }
 
+    const redrive = functions.get('redrive-jobs');
+    if (redrive) {
+      let running = false;
+      const look = async () => {
+        if (running) return;
+        running = true;
+        try {
+          await redrive.invoke(scheduledEventOf('mailmeter-local-redrive-jobs', region));
+        } catch (err) {
+          log(`[redrive-jobs] failed: ${(err as Error).message}`);
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(look, REDRIVE_INTERVAL_MS);
+      started.push({ name: 'redrive schedule', stop: () => clearInterval(timer) });
+    }
+
     const quotaPoller = functions.get('poll-send-quota');
     if (quotaPoller) {
       const poll = async () => {
@@ -470,6 +504,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       aggregator ? 'aggregate-counters ← table stream' : undefined,
       quotaPoller ? `poll-send-quota every ${Math.round(pollIntervalMs / 1000)} s` : undefined,
       domainChecks ? 'verify-domains every 1 s' : undefined,
+      redrive ? `redrive-jobs every ${REDRIVE_INTERVAL_MS / 1000} s` : undefined,
     ].filter(Boolean);
     log(`• Event sources: ${wired.length ? wired.join('; ') : 'none yet'}`);
 

@@ -30,13 +30,26 @@
  * most `maxSendRate` accepted sends, otherwise 429 TooManyRequestsException "Maximum sending
  * rate exceeded."), Max24HourSend, a throttling-injection ratio, 5xx injection, injected
  * permanent errors, and `sent`: every accepted message, to detect duplicates and losses.
+ *
+ * Durability (`outboxFile`, the local stack's data folder): SES keeps what it accepted, but this
+ * process holds it in memory, and fauxqs holds the published events in memory too. So every
+ * accepted message is appended, with the exact event records it publishes, to an append-only
+ * JSONL outbox before SendEmail answers and before anything is published. On start the outbox
+ * is read back into `sent` (the record of accepted sends survives a restart: the chaos test's
+ * ground truth) and the events of the messages accepted in the last `replayWindowMs` before the
+ * newest entry are published again: those may still have been in a queue when the process died.
+ * A second copy of an event that had been consumed is harmless: the ingester's dedupe identity
+ * is derived from the event's content, and the replayed record is byte for byte the first one.
+ * appendFileSync reaches the kernel before the answer leaves: a kill -9 loses nothing; a power
+ * cut (no fsync) may.
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SesError } from './errors';
-import { type AcceptedMessage, bareAddress, LOCAL_ACCOUNT_ID, simulatedEvents } from './event-records';
+import { type AcceptedMessage, bareAddress, LOCAL_ACCOUNT_ID, type SesEventRecord, simulatedEvents } from './event-records';
 import { createRegistry, type IdentityStatus, type LocalSesState, type TenantSendingStatus } from './registry';
 
 export type InjectedError =
@@ -103,7 +116,19 @@ export interface StartLocalSesOptions extends LocalSesOptions {
   onStateChange?: (state: LocalSesState) => void;
   /** Clock of the identity verification delay (epoch ms); tests may inject one. */
   clock?: () => number;
+  /** Append-only JSONL record of every accepted message and its events (see the module comment). */
+  outboxFile?: string;
+  /** On start, events of messages accepted this long before the newest outbox entry are published again (ms, default 15 min). */
+  replayWindowMs?: number;
 }
+
+/** One outbox line: the accepted message and the event records published for it. */
+interface OutboxEntry {
+  message: Omit<SentMessage, 'at'> & { at: string };
+  events: SesEventRecord[];
+}
+
+export const DEFAULT_REPLAY_WINDOW_MS = 15 * 60_000;
 
 export interface SentMessage extends AcceptedMessage {
   recipients: string[];
@@ -131,6 +156,11 @@ export interface RunningLocalSes {
   reset(): void;
   /** Waits until every event has been published to SNS. */
   flush(): Promise<void>;
+  /**
+   * Publishes again the outbox's events of the last `replayWindowMs` (call once the topic and
+   * its subscribers exist); returns how many messages' events were published again.
+   */
+  replayOutbox(): Promise<number>;
   /** A JSON snapshot of identities, tenants and associations (not of sent mail or counters). */
   exportState(): LocalSesState;
   /** Replaces identities, tenants and associations with a snapshot. */
@@ -205,11 +235,33 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     return dayAccepts.reduce((s, [, n]) => s + n, 0) + (options.sentLast24HoursOffset ?? 0);
   }
 
-  function publish(m: AcceptedMessage) {
-    if (!sns || !start.topicArn) return;
-    const configurationSet = m.configurationSetName;
-    if (!configurationSet) return; // SES publishes events only through a configuration set
-    const events = simulatedEvents(m, { opens: options.simulateOpens, clicks: options.simulateClicks });
+  // The outbox read back: accepted sends survive a restart (replayed later, by replayOutbox).
+  const recovered: OutboxEntry[] = [];
+  if (start.outboxFile && existsSync(start.outboxFile)) {
+    for (const line of readFileSync(start.outboxFile, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        recovered.push(JSON.parse(line) as OutboxEntry);
+      } catch {
+        // A line torn by a kill in the middle of a write: its SendEmail never answered, so the
+        // sender did not count it as accepted either (it settles it from its claim).
+      }
+    }
+    for (const e of recovered) {
+      const at = new Date(e.message.at);
+      sent.push({ ...e.message, at });
+      dayAccepts.push([at.getTime(), e.message.recipients.length]);
+    }
+  }
+
+  function eventsOf(m: AcceptedMessage): SesEventRecord[] {
+    // SES publishes events only through a configuration set.
+    if (!m.configurationSetName) return [];
+    return simulatedEvents(m, { opens: options.simulateOpens, clicks: options.simulateClicks });
+  }
+
+  function publish(events: SesEventRecord[]) {
+    if (!sns || !start.topicArn || !events.length) return;
     const p = (async () => {
       for (const event of events) {
         try {
@@ -334,9 +386,14 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       recipients: recipients.map(bareAddress),
       ...(tenantName !== undefined ? { tenantName } : {}),
     };
+    const events = eventsOf(m);
+    if (start.outboxFile) {
+      const entry: OutboxEntry = { message: { ...m, at: m.at.toISOString() }, events };
+      appendFileSync(start.outboxFile, `${JSON.stringify(entry)}\n`);
+    }
     sent.push(m);
     stats.accepted++;
-    publish(m);
+    publish(events);
     return { MessageId: m.messageId };
   }
 
@@ -443,11 +500,21 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     },
     reset() {
       sent.length = 0;
+      if (start.outboxFile) writeFileSync(start.outboxFile, '');
       recentAccepts = [];
       dayAccepts = [];
       for (const k of Object.keys(stats) as (keyof LocalSesStats)[]) stats[k] = 0;
     },
     flush,
+    async replayOutbox() {
+      const newest = recovered.reduce((t, e) => Math.max(t, Date.parse(e.message.at)), 0);
+      const from = newest - (start.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS);
+      const again = recovered.filter((e) => Date.parse(e.message.at) >= from && e.events.length);
+      recovered.length = 0;
+      for (const e of again) publish(e.events);
+      await flush();
+      return again.length;
+    },
     exportState: () => registry.exportState(),
     importState(state) {
       registry.importState(state);
