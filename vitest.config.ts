@@ -12,7 +12,8 @@ import { defineConfig } from 'vitest/config';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const quiet = {
   silent: 'passed-only' as const,
-  env: { LOG_LEVEL: 'ERROR', POWERTOOLS_DEV: 'true' },
+  // Functions have no default stage (only the local stack and the CDK stack name one).
+  env: { LOG_LEVEL: 'ERROR', POWERTOOLS_DEV: 'true', STAGE: 'test' },
 };
 
 export default defineConfig({

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { ESBUILD_SETTINGS, FUNCTION_LOADERS, RUNTIME_NODE_OPTIONS, WEB_BUILD_COMMAND } from '../infra/bundling';
+import { LOCAL_USAGE_PLANS_MARKER } from '../local/usage-plans';
 import { FUNCTIONS, type FunctionName } from '../shared/contract/routes';
 import type { BenchTable } from './table';
 
@@ -28,7 +29,6 @@ const FUNCTION_ENV: Record<string, string> = {
   LOG_LEVEL: 'ERROR',
   POWERTOOLS_SERVICE_NAME: 'mailmeter',
   POWERTOOLS_METRICS_NAMESPACE: 'Mailmeter',
-  USAGE_PLAN_MODE: 'apigateway',
   USAGE_PLANS_JSON: '{"free":"p1","starter":"p2","pro":"p3","growth":"p4","scale":"p5","enterprise":"p6"}',
   SEND_QUEUE_HIGH_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/high',
   SEND_QUEUE_NORMAL_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/normal',
@@ -86,6 +86,8 @@ export async function run(): Promise<BenchTable[]> {
   const imports: number[] = [];
   const missing: string[] = [];
   const failed: string[] = [];
+  /** Functions whose bundle carries the local stack's usage plans (production code only, STYLE.md 11). */
+  const leaking: string[] = [];
   try {
     for (const name of FUNCTIONS) {
       if (!existsSync(join(ROOT, 'functions', name, 'handler.ts'))) {
@@ -99,6 +101,7 @@ export async function run(): Promise<BenchTable[]> {
         const file = await bundle(name, outdir);
         const bytes = statSync(file).size;
         const gzip = gzipSync(readFileSync(file)).length;
+        if (readFileSync(file, 'utf8').includes(LOCAL_USAGE_PLANS_MARKER)) leaking.push(name);
         const mapBytes = statSync(`${file}.map`).size;
         const ms = median(Array.from({ length: IMPORT_RUNS }, () => importMs(file, RUNTIME_NODE_OPTIONS)));
         const withMaps = median(Array.from({ length: IMPORT_RUNS }, () => importMs(file, '--enable-source-maps')));
@@ -124,6 +127,11 @@ export async function run(): Promise<BenchTable[]> {
       goals: [
         { goal: 'every bundle at most 1 MB with the SDK bundled', met: complete && biggest <= MAX_BUNDLE_BYTES, actual: `largest ${Math.round(biggest / 1024)} KiB${complete ? '' : `; ${missing.length} missing, ${failed.length} failed`}` },
         { goal: `import at most ${MAX_IMPORT_MS} ms in a fresh node process`, met: complete && slowest <= MAX_IMPORT_MS, actual: `slowest ${Math.round(slowest)} ms` },
+        {
+          goal: 'no bundle carries the local usage plans',
+          met: complete && leaking.length === 0,
+          actual: leaking.length ? `in ${leaking.join(', ')}` : `none of ${sizes.length}`,
+        },
       ],
       notes: [
         `node ${process.version} here; Lambda runs nodejs22.x on ARM64. Import time excludes node's own start-up; "as deployed" runs with the stack's NODE_OPTIONS (RUNTIME_NODE_OPTIONS: source maps shipped but not loaded at run time).`,

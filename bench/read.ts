@@ -73,7 +73,7 @@ async function seed(db: Db, volume: number, now: Date) {
   const { putNewJob } = await import('../shared/data/jobs');
   const { claimEvent } = await import('../shared/data/messages');
   const { eventIdOf } = await import('../shared/use-cases/ingest/claims');
-  const { InMemoryUsagePlans } = await import('../shared/platform/usage-plans');
+  const { InMemoryUsagePlans } = await import('../test/support/usage-plans');
   const { ulid } = await import('../shared/rules/ids');
 
   const { tenant } = await createTenant(db, new InMemoryUsagePlans(), { name: `bench-${volume}`, plan: 'scale' });
@@ -156,6 +156,7 @@ export async function run(): Promise<BenchTable[]> {
     const db: Db = { doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName };
     Object.assign(process.env, {
       TABLE_NAME: tableName,
+      STAGE: 'bench',
       AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -15,7 +15,7 @@ import { createDb } from '../shared/data/db';
 import { getJob } from '../shared/data/jobs';
 import { createTableInput } from '../shared/data/table-definition';
 import { createTenant } from '../shared/data/tenants';
-import { InMemoryUsagePlans } from '../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../test/support/usage-plans';
 import { loadPlans } from '../shared/rules/plans';
 import { createBulkJob } from '../shared/use-cases/sending/create-job';
 import { sendingDomainGuard, verifiedDomain } from '../test/support/domains';
@@ -42,6 +42,7 @@ export async function run(): Promise<BenchTable[]> {
     const queues = { high: q('send-high'), normal: q('send-normal'), low: q('send-low') };
     Object.assign(process.env, {
       TABLE_NAME: tableName,
+      STAGE: 'bench',
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

@@ -1,15 +1,16 @@
 /**
  * The local API Gateway: a node:http server that routes with the same route table the CDK
  * stack builds API Gateway from (shared/contract/routes.ts), runs the Lambda TOKEN authorizer for
- * every non-public route, enforces the plans' rate and burst with the in-memory usage plans,
- * and invokes the route's function with the REST proxy event. What API Gateway itself answers
+ * every non-public route, enforces the plans' rate and burst from the usage plans the local API
+ * Gateway endpoint keeps (local/usage-plans.ts), and invokes the route's function with the REST
+ * proxy event. What API Gateway itself answers
  * (401 without a valid key, 403 on an explicit Deny, 404 for an unknown route, 413 over its
  * 10 MB payload limit, 429 when throttled) is answered here with the same error bodies the
  * stack's gateway responses produce.
  */
-import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult } from 'aws-lambda';
 import { type HttpFunction, ROUTES, type RouteDefinition } from '../shared/contract/routes';
 import type { LoadedFunction } from './functions';

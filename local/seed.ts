@@ -2,19 +2,21 @@
  * Seeds the local stack with the same shared functions the admin API uses: an admin key and
  * the demo tenant (plan starter) with its key. Keys are stored only hashed, so the plain keys
  * are kept in `.local/stack.json` and reused on the next start as long as they still resolve;
- * otherwise new ones are issued. Usage-plan membership lives in memory (API Gateway holds it on
- * AWS), so every tenant already in the table is re-adopted onto its plan at each start.
+ * otherwise new ones are issued. The local API Gateway (local/api-gateway.ts) keeps keys and
+ * usage-plan membership in memory (API Gateway holds them on AWS), so every tenant already in
+ * the table is re-adopted onto its plan at each start.
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { findKeyByHash } from '../shared/data/api-keys';
 import type { Db } from '../shared/data/db';
 import { createAdminKey, createTenant, getTenant, issueKey, listTenants } from '../shared/data/tenants';
-import type { InMemoryUsagePlans } from '../shared/platform/usage-plans';
+import type { UsagePlans } from '../shared/platform/usage-plans';
 import { hashApiKey } from '../shared/rules/api-key';
 import { ConflictError } from '../shared/rules/errors';
 import { assignVerifiedDomain } from '../shared/use-cases/domains/domains';
 import { LOCAL_CREDENTIALS } from './dynamodb-local';
 import type { StackInfo } from './stack-info';
+import type { LocalUsagePlans } from './usage-plans';
 
 export const DEMO_TENANT_NAME = 'Demo tenant';
 export const DEMO_TENANT_PLAN = 'starter' as const;
@@ -37,13 +39,13 @@ async function resolves(db: Db, apiKey: string | undefined, expect: { scope: 'ad
 }
 
 /** Puts every tenant's API Gateway key back on its plan (membership is not persisted locally). */
-async function adoptTenants(db: Db, usagePlans: InMemoryUsagePlans): Promise<number> {
+async function adoptTenants(db: Db, gateway: LocalUsagePlans): Promise<number> {
   let cursor: string | undefined;
   let n = 0;
   do {
     const page = await listTenants(db, { limit: 100, cursor });
     for (const t of page.tenants) {
-      usagePlans.adopt(t.usageKeyId, t.usageIdentifierKey, t.plan);
+      gateway.adopt(t.usageKeyId, t.usageIdentifierKey, t.plan);
       n += 1;
     }
     cursor = page.nextCursor;
@@ -53,14 +55,17 @@ async function adoptTenants(db: Db, usagePlans: InMemoryUsagePlans): Promise<num
 
 export async function seedStack(opts: {
   db: Db;
-  usagePlans: InMemoryUsagePlans;
+  /** Production's UsagePlans, on the local API Gateway endpoint: new tenants get their keys through it. */
+  usagePlans: UsagePlans;
+  /** The local API Gateway's state, to put back the keys of tenants created by an earlier run. */
+  gateway: LocalUsagePlans;
   previous?: Partial<StackInfo>;
   sesEndpoint: string;
   region: string;
 }): Promise<SeedResult> {
   const { db, usagePlans, previous } = opts;
   const notes: string[] = [];
-  const adopted = await adoptTenants(db, usagePlans);
+  const adopted = await adoptTenants(db, opts.gateway);
   if (adopted > 0) notes.push(`${adopted} tenant(s) put back on their usage plans`);
 
   let adminKey = previous?.adminKey ?? '';

@@ -19,5 +19,6 @@ export function readConfig<T extends z.ZodRawShape>(shape: T, env: NodeJS.Proces
 /** Variables shared by every function. */
 export const baseConfigShape = {
   TABLE_NAME: z.string().min(1),
-  STAGE: z.string().min(1).default('local'),
+  // No default: a function that does not know its stage fails at cold start (the local stack sets `local`).
+  STAGE: z.string().min(1),
 };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, expect, it } from 'vitest';
 import { buildApp, PROJECT_ROOT } from '../../infra/app';
+import { LOCAL_USAGE_PLANS_MARKER } from '../../local/usage-plans';
 import { FUNCTIONS } from '../../shared/contract/routes';
 import { CDK_STAGES } from './synth';
 
@@ -42,6 +43,10 @@ it('bundles every function, passes CloudFormation validation and cdk-nag during 
     const size = statSync(join(dir, 'index.mjs')).size;
     expect(size, `${name} bundle size`).toBeGreaterThan(1_000);
     expect(size, `${name} bundle size`).toBeLessThanOrEqual(1024 * 1024);
+    // Production code only (STYLE.md 11): the local stack's usage plans and their mode switch stay out.
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.includes(LOCAL_USAGE_PLANS_MARKER), `${name} bundles local/usage-plans.ts`).toBe(false);
+    expect(code.includes('USAGE_PLAN_MODE'), `${name} still reads USAGE_PLAN_MODE`).toBe(false);
   }
 
   // The web function carries the built page inline (text loader after the web build hook).

@@ -1,25 +1,24 @@
-/** Picks the UsagePlans implementation from configuration (USAGE_PLAN_MODE). */
+/**
+ * The UsagePlans of a function: always API Gateway's (the local stack points
+ * AWS_ENDPOINT_URL_API_GATEWAY at local/api-gateway.ts), with the usage plan ids from USAGE_PLANS_JSON.
+ */
 import * as z from 'zod';
 import { ConfigurationError } from '../../rules/errors';
 import { PLAN_NAMES } from '../../rules/plans';
 import { apiGatewayClient } from '../aws-clients';
 import { ApiGatewayUsagePlans } from './api-gateway';
-import { sharedInMemoryUsagePlans } from './in-memory';
 import type { UsagePlans } from './usage-plans';
 
 export { AUTHORIZER_CACHE_TTL_SECONDS } from '../../rules/api-key';
 export { ApiGatewayUsagePlans } from './api-gateway';
-export { type CheckResult, InMemoryUsagePlans, sharedInMemoryUsagePlans } from './in-memory';
 export { ADMIN_PLAN_LIMITS, generateUsageIdentifierKey, type UsagePlans } from './usage-plans';
 
 export const usagePlanConfigShape = {
-  USAGE_PLAN_MODE: z.enum(['apigateway', 'memory']).default('apigateway'),
   USAGE_PLANS_JSON: z.string().optional(),
 };
 
-export function usagePlansFromConfig(config: { USAGE_PLAN_MODE: 'apigateway' | 'memory'; USAGE_PLANS_JSON?: string; STAGE: string }): UsagePlans {
-  if (config.USAGE_PLAN_MODE === 'memory') return sharedInMemoryUsagePlans();
-  if (!config.USAGE_PLANS_JSON) throw new ConfigurationError('USAGE_PLANS_JSON is required when USAGE_PLAN_MODE=apigateway');
+export function usagePlansFromConfig(config: { USAGE_PLANS_JSON?: string; STAGE: string }): UsagePlans {
+  if (!config.USAGE_PLANS_JSON) throw new ConfigurationError('USAGE_PLANS_JSON is required');
   let raw: unknown;
   try {
     raw = JSON.parse(config.USAGE_PLANS_JSON);

@@ -1,14 +1,16 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_USAGE_PLAN_IDS, type LocalUsagePlans } from '../../../local/usage-plans';
 import { createAdminKey } from '../../../shared/data/api-keys';
-import { sharedInMemoryUsagePlans } from '../../../shared/platform/usage-plans';
 import { useTestTable } from '../../support/table';
 import { authorize, call, useApiEnv } from './support';
 
 const t = useTestTable();
 let admin: string;
+/** API Gateway's keys and usage plans (the local endpoint the admin-tenants handler calls). */
+let gateway: LocalUsagePlans;
 
 beforeAll(async () => {
-  useApiEnv();
+  gateway = await useApiEnv();
   admin = (await createAdminKey(t.db)).apiKey;
 });
 
@@ -49,7 +51,7 @@ describe('admin tenants', () => {
     // The key works, and the authorizer hands API Gateway the tenant's usage-plan key.
     const auth = await authorize(`Bearer ${apiKey}`);
     expect(auth.context).toEqual({ scope: 'tenant', tenantId: id, keyId });
-    expect(sharedInMemoryUsagePlans().planOf(auth.usageIdentifierKey ?? '')).toBe('pro');
+    expect(gateway.planOf(auth.usageIdentifierKey ?? '')).toBe('pro');
     expect(auth.policyDocument.Statement[0]?.Resource).toBe('arn:aws:execute-api:us-east-1:123456789012:api1234567/test/*/*');
   });
 
@@ -81,7 +83,10 @@ describe('admin tenants', () => {
     expect(r.status).toBe(200);
     expect(r.body.data).toMatchObject({ plan: 'growth', allocated: 500_000, dailyLimit: 7, rate_limit: { requests_per_second: 200, burst_limit: 500 } });
     const auth = await authorize(`Bearer ${tenant.apiKey}`);
-    expect(sharedInMemoryUsagePlans().planOf(auth.usageIdentifierKey ?? '')).toBe('growth');
+    expect(gateway.planOf(auth.usageIdentifierKey ?? '')).toBe('growth');
+    // Moved, not added: the key left the free plan's usage plan.
+    expect(gateway.usagePlanKeys(LOCAL_USAGE_PLAN_IDS.free).map((k) => k.value)).not.toContain(auth.usageIdentifierKey);
+    expect(gateway.usagePlanKeys(LOCAL_USAGE_PLAN_IDS.growth).map((k) => k.value)).toContain(auth.usageIdentifierKey);
   });
 
   it('issues and revokes keys; a revoked key is refused', async () => {

@@ -27,7 +27,7 @@ function match(method: string, path: string) {
 }
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../shared/contract/routes';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { useTestTable } from '../../support/table';
 import { call, useApiEnv } from './support';
 
@@ -32,7 +32,7 @@ const BAD_QUERIES: Record<string, string>[] = [
 const BAD_BODIES = ['', 'null', '[]', '"text"', '42', '{', '{"name":null}', '{"name":{"$gt":""}}', `{"name":"${'n'.repeat(5000)}"}`, '{"plan":"pro","name":"x","allocated":1e309}'];
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   admin = (await createAdminKey(t.db)).apiKey;
   tenantKey = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'T', plan: 'free' })).apiKey;
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { bounce, click, complaint, delivery, open, reject, renderingFailure, send, sesMessageId } from '../../fixtures/ses-events';
 import { ingestSesEvents, stopIngestPollers } from '../../support/ingest';
@@ -23,7 +23,7 @@ let templateId: string;
 let jobId: string;
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   // Only Date is faked: the routes compute "today" and the billing period from it.
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../shared/contract/routes';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
 import { call, useApiEnv } from './support';
@@ -17,7 +17,7 @@ const t = useTestTable();
 const keys = { admin: '', tenant: '' };
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   // Functions read their queues and buckets at cold start; no request here gets as far as using them.
   const unused = (name: string) => `http://127.0.0.1:9/000000000000/unused-${name}`;
   for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= unused(p.toLowerCase());

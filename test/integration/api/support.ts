@@ -9,8 +9,10 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect } from 'vitest';
+import type { LocalUsagePlans } from '../../../local/usage-plans';
 import { ERROR_TYPES, ErrorBody, envelope } from '../../../shared/contract/common';
 import { CONTRACT, errorTypesOf, ROUTES, type RouteSpec } from '../../../shared/contract/routes';
+import { useLocalApiGateway } from '../../support/local-api-gateway';
 
 /** Asserts that `body` is what the contract promises for this route and status. */
 export function expectMatchesContract(method: string, resource: string, status: number, body: unknown): void {
@@ -114,10 +116,14 @@ export async function call(c: Call): Promise<Reply> {
   return { status: result.statusCode, headers: result.headers ?? {}, body };
 }
 
-/** The environment the handlers read at cold start (set before they are first imported). */
-export function useApiEnv(): void {
-  process.env.USAGE_PLAN_MODE = 'memory';
+/**
+ * The environment the handlers read at cold start (set before they are first imported), and the
+ * local API Gateway endpoint the admin-tenants handler manages usage-plan keys on. Everything but
+ * that endpoint is set before the first await; resolves to the gateway's state.
+ */
+export function useApiEnv(): Promise<LocalUsagePlans> {
   process.env.ADMIN_USAGE_IDENTIFIER_KEY = 'test-admin-usage-key';
   process.env.POLL_INTERVAL_SECONDS = '300';
   process.env.LOG_LEVEL = 'SILENT';
+  return useLocalApiGateway(process.env.ADMIN_USAGE_IDENTIFIER_KEY);
 }

@@ -3,7 +3,7 @@ import { putAccountSnapshot, recordAccountPollFailure } from '../../../shared/da
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant, getTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
 import { call, expectMatchesContract, useApiEnv } from './support';
@@ -12,7 +12,7 @@ const t = useTestTable();
 let admin: string;
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   admin = (await createAdminKey(t.db)).apiKey;
 });
 afterEach(() => vi.useRealTimers());

@@ -12,7 +12,7 @@ import { type RunningLocalSes, startLocalSes } from '../../../local/ses/local-se
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { getDomain } from '../../../shared/data/domains';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { createSendingDomainGuard } from '../../../shared/use-cases/domains/domains';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
@@ -28,7 +28,7 @@ const tenants = { a: { id: '', key: '' }, b: { id: '', key: '' } };
 let admin: string;
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   ses = await startLocalSes({ region: LOCAL_REGION, identityVerificationDelayMs: 300, requireVerifiedIdentities: true });
   sqs = await startLocalSqs();
   queueUrl = sqs.createQueue('domains-send').url;

@@ -11,7 +11,7 @@ import { applyCounterChunk, type CounterIncrements } from '../../../shared/data/
 import { createDb, type Db } from '../../../shared/data/db';
 import { keys } from '../../../shared/data/keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { loadPlans } from '../../../shared/rules/plans';
 import { billingPage } from '../../../shared/use-cases/billing/billing-export';
 import { dynamoClientConfig, useTestTable } from '../../support/table';
@@ -32,7 +32,7 @@ async function count(tenantId: string, day: string, increments: CounterIncrement
 }
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   admin = (await createAdminKey(t.db)).apiKey;
   const plans = new InMemoryUsagePlans();
   const create = async (name: string, at: string, extra: { allocated?: number; billingAnchorDay?: number } = {}) =>

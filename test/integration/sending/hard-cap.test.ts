@@ -13,7 +13,7 @@ import { finalizeJobIfSettled, getJob, listJobs, settleUnsentUnits } from '../..
 import { keys, utcDay } from '../../../shared/data/keys';
 import { readReserved } from '../../../shared/data/send-cap';
 import { createTenant, type TenantLimits } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { billingPeriod } from '../../../shared/rules/billing-period';
 import { loadPlans } from '../../../shared/rules/plans';
 import { createBulkJob } from '../../../shared/use-cases/sending/create-job';
@@ -28,7 +28,7 @@ let queues: { high: string; normal: string; low: string };
 const usagePlans = new InMemoryUsagePlans();
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   sqs = await startLocalSqs();
   queues = { high: sqs.createQueue('cap-high').url, normal: sqs.createQueue('cap-normal').url, low: sqs.createQueue('cap-low').url };
   Object.assign(process.env, {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { beginIdempotent } from '../../../shared/data/idempotency';
 import { listJobs } from '../../../shared/data/jobs';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { keyHashOf, requestFingerprint } from '../../../shared/use-cases/sending/idempotency';
 import { verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
@@ -22,7 +22,7 @@ let sqs: LocalSqs;
 let normalQueue: string;
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   sqs = await startLocalSqs();
   const queues = { high: sqs.createQueue('idem-high').url, normal: sqs.createQueue('idem-normal').url, low: sqs.createQueue('idem-low').url };
   normalQueue = queues.normal;

@@ -15,7 +15,7 @@ import { getAccountSnapshot } from '../../../shared/data/account';
 import { applyCounterChunk } from '../../../shared/data/counter-writes';
 import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { useTestTable } from '../../support/table';

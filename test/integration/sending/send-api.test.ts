@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJob, getJobForSending } from '../../../shared/data/jobs';
 import { createTemplate } from '../../../shared/data/templates';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { workMessageSchema } from '../../../shared/use-cases/sending/work-messages';
 import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
@@ -24,7 +24,7 @@ let tenantKey: string;
 let otherTenantId: string;
 
 beforeAll(async () => {
-  useApiEnv();
+  await useApiEnv();
   sqs = await startLocalSqs();
   queues = { high: sqs.createQueue('api-high').url, normal: sqs.createQueue('api-normal').url, low: sqs.createQueue('api-low').url };
   Object.assign(process.env, {

@@ -11,7 +11,7 @@ import { getJob, type Job } from '../../../shared/data/jobs';
 import { getMessage } from '../../../shared/data/messages';
 import { getSendRecord } from '../../../shared/data/send-records';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../../shared/platform/usage-plans/in-memory';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { loadPlans } from '../../../shared/rules/plans';
 import { type CreateJobDeps, createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { sendFailedMessageId } from '../../../shared/use-cases/sending/report-failure';

@@ -1,6 +1,8 @@
 /**
- * ApiGatewayUsagePlans issues the right API Gateway calls. API Gateway's key and usage-plan API
- * cannot run locally (no emulator here), so its client is faked at `send`: the boundary.
+ * ApiGatewayUsagePlans issues the right API Gateway calls, in the right order, and undoes what
+ * it must when a call fails. The client is faked at `send` so each failure can be injected at a
+ * chosen call; test/integration/local/api-gateway.test.ts runs the same class over the wire
+ * against the local API Gateway endpoint.
  */
 import {
   type APIGatewayClient,
@@ -65,12 +67,10 @@ describe('ApiGatewayUsagePlans', () => {
     await expect(plans.movePlan('key123', 'free', 'enterprise')).rejects.toBeInstanceOf(ConfigurationError);
   });
 
-  it('configuration: memory mode needs nothing, apigateway mode needs USAGE_PLANS_JSON', () => {
-    expect(usagePlansFromConfig({ USAGE_PLAN_MODE: 'memory', STAGE: 'local' }).constructor.name).toBe('InMemoryUsagePlans');
-    expect(() => usagePlansFromConfig({ USAGE_PLAN_MODE: 'apigateway', STAGE: 'dev' })).toThrow(ConfigurationError);
-    expect(() => usagePlansFromConfig({ USAGE_PLAN_MODE: 'apigateway', STAGE: 'dev', USAGE_PLANS_JSON: '{"gold":"x"}' })).toThrow(ConfigurationError);
-    expect(usagePlansFromConfig({ USAGE_PLAN_MODE: 'apigateway', STAGE: 'dev', USAGE_PLANS_JSON: JSON.stringify(PLAN_IDS) })).toBeInstanceOf(
-      ApiGatewayUsagePlans,
-    );
+  it('configuration: always API Gateway, which needs USAGE_PLANS_JSON mapping plan names to usage plan ids', () => {
+    expect(() => usagePlansFromConfig({ STAGE: 'dev' })).toThrow(ConfigurationError);
+    expect(() => usagePlansFromConfig({ STAGE: 'dev', USAGE_PLANS_JSON: 'not json' })).toThrow(ConfigurationError);
+    expect(() => usagePlansFromConfig({ STAGE: 'dev', USAGE_PLANS_JSON: '{"gold":"x"}' })).toThrow(ConfigurationError);
+    expect(usagePlansFromConfig({ STAGE: 'dev', USAGE_PLANS_JSON: JSON.stringify(PLAN_IDS) })).toBeInstanceOf(ApiGatewayUsagePlans);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN_PLAN_LIMITS, InMemoryUsagePlans } from '../../../shared/platform/usage-plans';
+import { LOCAL_USAGE_PLAN_IDS, LocalUsagePlans } from '../../../local/usage-plans';
+import { ADMIN_PLAN_LIMITS } from '../../../shared/platform/usage-plans';
 import { bearerKey, generateApiKey, hashApiKey, isWellFormedApiKey } from '../../../shared/rules/api-key';
 import { DEFAULT_PLANS } from '../../../shared/rules/plans';
 
@@ -26,47 +27,57 @@ describe('API keys', () => {
   });
 });
 
-describe('InMemoryUsagePlans', () => {
+describe('LocalUsagePlans (the local API Gateway\'s throttle)', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2026-03-10T00:00:00Z'));
   });
   afterEach(() => vi.useRealTimers());
 
-  function drain(plans: InMemoryUsagePlans, key: string): number {
+  function drain(plans: LocalUsagePlans, key: string): number {
     let allowed = 0;
     while (plans.check(key).allowed) allowed++;
     return allowed;
   }
 
   it('allows the plan burst at once, then refills at the plan rate', async () => {
-    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS });
-    await plans.createKey({ tenantId: 'T1', plan: 'free', value: 'v-free' });
-    expect(drain(plans, 'v-free')).toBe(20);
-    expect(plans.check('v-free')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    const plans = new LocalUsagePlans({ plans: DEFAULT_PLANS });
+    const free = 'v-free-long-enough-for-a-key';
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.free, plans.createApiKey({ value: free, enabled: true }).id);
+    expect(drain(plans, free)).toBe(20);
+    expect(plans.check(free)).toEqual({ allowed: false, retryAfterSeconds: 1 });
     vi.advanceTimersByTime(500);
-    expect(drain(plans, 'v-free')).toBe(5); // 10 rps for half a second
+    expect(drain(plans, free)).toBe(5); // 10 rps for half a second
     vi.advanceTimersByTime(60_000);
-    expect(drain(plans, 'v-free')).toBe(20); // never more than the burst
+    expect(drain(plans, free)).toBe(20); // never more than the burst
   });
 
   it('moves a key between plans and keeps tenants apart', async () => {
-    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS });
-    const { keyId } = await plans.createKey({ tenantId: 'T1', plan: 'free', value: 'v1' });
-    await plans.createKey({ tenantId: 'T2', plan: 'free', value: 'v2' });
-    expect(drain(plans, 'v1')).toBe(20);
-    expect(plans.check('v2').allowed).toBe(true);
-    await plans.movePlan(keyId, 'free', 'starter');
-    expect(plans.planOf('v1')).toBe('starter');
-    expect(drain(plans, 'v1')).toBe(100);
+    const plans = new LocalUsagePlans({ plans: DEFAULT_PLANS });
+    const [v1, v2] = ['v1-long-enough-for-a-key', 'v2-long-enough-for-a-key'];
+    const keyId = plans.createApiKey({ value: v1, enabled: true }).id;
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.free, keyId);
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.free, plans.createApiKey({ value: v2, enabled: true }).id);
+    expect(drain(plans, v1)).toBe(20);
+    expect(plans.check(v2).allowed).toBe(true);
+    // As ApiGatewayUsagePlans moves a key: join the new plan, then leave the old one.
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.starter, keyId);
+    plans.removeFromUsagePlan(LOCAL_USAGE_PLAN_IDS.free, keyId);
+    expect(plans.planOf(v1)).toBe('starter');
+    expect(drain(plans, v1)).toBe(100);
   });
 
   it('refuses unknown and deleted keys, and throttles the admin key on the admin plan', async () => {
-    const plans = new InMemoryUsagePlans({ plans: DEFAULT_PLANS, adminUsageIdentifierKey: 'admin-usage' });
+    const plans = new LocalUsagePlans({ plans: DEFAULT_PLANS, adminUsageIdentifierKey: 'admin-usage-long-enough' });
     expect(plans.check('nobody')).toEqual({ allowed: false, retryAfterSeconds: 0 });
-    const { keyId } = await plans.createKey({ tenantId: 'T1', plan: 'pro', value: 'v1' });
-    await plans.deleteKey(keyId);
-    expect(plans.check('v1').allowed).toBe(false);
-    expect(drain(plans, 'admin-usage')).toBe(ADMIN_PLAN_LIMITS.burstLimit);
+    const v1 = 'v1-long-enough-for-a-key';
+    const keyId = plans.createApiKey({ value: v1, enabled: true }).id;
+    // Created but on no usage plan yet: refused, as API Gateway refuses it.
+    expect(plans.check(v1)).toEqual({ allowed: false, retryAfterSeconds: 0 });
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.pro, keyId);
+    expect(plans.check(v1).allowed).toBe(true);
+    plans.deleteApiKey(keyId);
+    expect(plans.check(v1).allowed).toBe(false);
+    expect(drain(plans, 'admin-usage-long-enough')).toBe(ADMIN_PLAN_LIMITS.burstLimit);
   });
 });
