@@ -7,6 +7,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { getAccountSnapshot } from '../../shared/data/account';
+import { suppressionConfigShape } from '../../shared/data/suppressions';
 import { sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { lambdaHandler, logger } from '../../shared/platform/powertools';
@@ -16,6 +17,7 @@ import { cachedAccount, DEFAULT_SENDER_SETTINGS, type SenderDeps, startSendBatch
 const d = DEFAULT_SENDER_SETTINGS;
 const config = readConfig({
   ...baseConfigShape,
+  ...suppressionConfigShape,
   CONFIGURATION_SET_NAME: z.string().min(1),
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
@@ -43,6 +45,7 @@ const deps: SenderDeps = {
     claimLeaseMs: config.SENDER_CLAIM_LEASE_SECONDS * 1000,
     maxAttempts: config.SENDER_MAX_ATTEMPTS,
     inProcessRetries: d.inProcessRetries,
+    suppressionScope: config.SUPPRESSION_SCOPE,
   },
   account: cachedAccount(() => getAccountSnapshot(db), config.SENDER_ACCOUNT_CACHE_SECONDS * 1000),
   reportSendFailed: reportSendFailedVia(db),

@@ -23,15 +23,19 @@ export const Job = z
     updated_at: Timestamp,
     templateId: z.string().optional(),
     progress: z
-      .object({ accepted: Count, failed: Count, unconfirmed: Count })
+      .object({ accepted: Count, failed: Count, unconfirmed: Count, suppressed: Count })
       .strict()
       .meta({
         description:
-          "the sender's progress: recipients SES accepted, recipients that failed permanently, and recipients whose outcome is unknown (the sender stopped after calling SES; never resent)",
+          "the sender's progress: recipients SES accepted, recipients that failed permanently, recipients whose outcome is unknown (the sender stopped after calling SES; never resent), and recipients dropped before SES because they are on the suppression list",
       }),
     counts: OutcomeCounts.meta({ description: 'per-recipient event counts for this job' }),
     failureReasons: z.record(z.string(), Count).optional(),
     deferredReason: z.string().optional(),
+    suppressionReasons: z
+      .partialRecord(z.enum(['bounce', 'complaint', 'manual']), Count)
+      .optional()
+      .meta({ description: 'why the suppressed recipients were on the list: how many per reason' }),
   })
   .strict()
   .meta({ id: 'Job' });

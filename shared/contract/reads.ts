@@ -26,7 +26,16 @@ const RateLimit = z.object({ requests_per_second: Count, burst_limit: Count }).s
 
 /** Per-recipient outcomes (PRODUCT.md's counting rules): the dashboard's 30 days and each job's counts. */
 export const OutcomeCounts = z
-  .object({ sent: Count, delivered: Count, bounced: Count, complained: Count, opened: Count, clicked: Count, failed: Count })
+  .object({
+    sent: Count,
+    delivered: Count,
+    bounced: Count,
+    complained: Count,
+    opened: Count,
+    clicked: Count,
+    failed: Count,
+    suppressed: Count.meta({ description: 'recipients dropped before SES because they are on the suppression list (not sent, not in `sent`)' }),
+  })
   .strict()
   .meta({ id: 'OutcomeCounts' });
 export type OutcomeCounts = z.infer<typeof OutcomeCounts>;

@@ -24,6 +24,7 @@ export const METRICS = [
   'sendFailed', // recipients whose send SES refused after retries (written by the sender)
   'delayed', // recipients in DeliveryDelay events
   'subscription', // Subscription events
+  'suppressed', // recipients the sender dropped because they were on the suppression list (never sent)
 ] as const;
 export type Metric = (typeof METRICS)[number];
 export type Counts = Record<Metric, number>;

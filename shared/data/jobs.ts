@@ -45,6 +45,11 @@ export interface Job {
   lastFailure?: string;
   /** Hard-capped tenants only: the billing period (first day) the job's recipients were reserved in. */
   capPeriod?: string;
+  /** Recipients dropped before SES as suppressed, and how many of them per suppression reason. */
+  suppressed?: number;
+  suppressedBounce?: number;
+  suppressedComplaint?: number;
+  suppressedManual?: number;
   /** How many times the re-drive (shared/use-cases/sending/redrive.ts) found the job stalled. */
   redriven?: number;
 }
@@ -78,6 +83,10 @@ const JOB_FIELDS = [
   'settled',
   'unconfirmed',
   'lastFailure',
+  'suppressed',
+  'suppressedBounce',
+  'suppressedComplaint',
+  'suppressedManual',
   'redriven',
 ] as const;
 const PROJECTION = {
@@ -212,7 +221,9 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
       {
         ...base,
         UpdateExpression: 'SET #s = :failed, updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
-        ConditionExpression: 'settled = units AND accepted = :zero AND unconfirmed = :zero AND NOT #s IN (:completed, :failed)',
+        // A job whose every recipient was suppressed did what was asked: it completes.
+        ConditionExpression:
+          'settled = units AND accepted = :zero AND unconfirmed = :zero AND (attribute_not_exists(suppressed) OR suppressed = :zero) AND NOT #s IN (:completed, :failed)',
         ExpressionAttributeValues: values,
       },
       db,

@@ -11,7 +11,7 @@ import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, T
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 
-export type SendRecordState = 'sending' | 'sent' | 'failed' | 'unconfirmed';
+export type SendRecordState = 'sending' | 'sent' | 'failed' | 'unconfirmed' | 'suppressed';
 export type SettledState = Exclude<SendRecordState, 'sending'>;
 
 export interface SendRecord {
@@ -27,6 +27,8 @@ export interface SendRecord {
   messageId?: string;
   reason?: string;
   detail?: string;
+  /** Recipients dropped before SES because they were suppressed (lower-cased); state `suppressed` when that was all of them. */
+  suppressed?: string[];
   updatedAt: string;
 }
 
@@ -98,13 +100,18 @@ export interface Settlement {
   /** Failure reason code (failed), kept on the job, and the full message. */
   reason?: string;
   detail?: string;
+  /** Recipients dropped before SES as suppressed, and how many per suppression reason (not in `recipients`). */
+  suppressed?: { recipients: string[]; reasons: Partial<Record<'bounce' | 'complaint' | 'manual', number>> };
 }
+
+/** The job attribute counting suppressed recipients of one reason. */
+const SUPPRESSED_ATTR = { bounce: 'suppressedBounce', complaint: 'suppressedComplaint', manual: 'suppressedManual' } as const;
 
 function reasonKey(reason: string | undefined): string {
   return (reason ?? 'Unknown').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
-const COUNT_OF: Record<SettledState, 'accepted' | 'failed' | 'unconfirmed'> = { sent: 'accepted', failed: 'failed', unconfirmed: 'unconfirmed' };
+const COUNT_OF: Record<Exclude<SettledState, 'suppressed'>, 'accepted' | 'failed' | 'unconfirmed'> = { sent: 'accepted', failed: 'failed', unconfirmed: 'unconfirmed' };
 
 /**
  * Records outcomes and adds them to the job's progress in one transaction (up to 99 units), so
@@ -126,10 +133,12 @@ export async function settleUnits(
   for (let attempt = 0; pending.length > 0; ) {
     const chunk = pending.slice(0, 99);
     const sums = { accepted: 0, failed: 0, unconfirmed: 0 };
+    const suppressed = { bounce: 0, complaint: 0, manual: 0 };
     const reasons = new Map<string, number>();
     let lastFailure: string | undefined;
     for (const e of chunk) {
-      sums[COUNT_OF[e.state]] += e.recipients;
+      if (e.state !== 'suppressed') sums[COUNT_OF[e.state]] += e.recipients;
+      for (const [reason, n] of Object.entries(e.suppressed?.reasons ?? {}) as [keyof typeof suppressed, number][]) suppressed[reason] += n;
       if (e.state === 'failed') {
         reasons.set(reasonKey(e.reason), (reasons.get(reasonKey(e.reason)) ?? 0) + e.recipients);
         lastFailure = `${e.reason ?? 'Unknown'}: ${e.detail ?? ''}`.slice(0, 500);
@@ -143,6 +152,16 @@ export async function settleUnits(
       values[`:r${i}`] = n;
       add += `, failureReasons.#r${i} :r${i}`;
     });
+    const suppressedTotal = suppressed.bounce + suppressed.complaint + suppressed.manual;
+    if (suppressedTotal) {
+      values[':s_total'] = suppressedTotal;
+      add += ', suppressed :s_total';
+      for (const [reason, n] of Object.entries(suppressed) as [keyof typeof suppressed, number][]) {
+        if (!n) continue;
+        values[`:s_${reason}`] = n;
+        add += `, ${SUPPRESSED_ATTR[reason]} :s_${reason}`;
+      }
+    }
     // Progress moves the job's entry in the active-jobs index (the re-drive looks for stalls there).
     let set = 'updated_at = :now, gsi1sk = :progress';
     values[':progress'] = keys.activeJobEntry(now.toISOString(), tenantId, jobId).gsi1sk;
@@ -157,6 +176,7 @@ export async function settleUnits(
         ['messageId', e.messageId],
         ['reason', e.reason],
         ['detail', e.detail?.slice(0, 500)],
+        ['suppressed', e.suppressed?.recipients.length ? e.suppressed.recipients : undefined],
       ] as const) {
         if (val === undefined) continue;
         recordSet += `, ${attr} = :${attr}`;

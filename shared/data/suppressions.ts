@@ -126,22 +126,29 @@ export async function listSuppressions(db: Db, scope: string, opts: { limit: num
 export const MAX_KEYS_PER_BATCH_GET = 100;
 
 /**
- * Which of `emails` are suppressed in `scope`, as normalised addresses: one BatchGetItem per
+ * Which of `emails` are suppressed in `scope` (normalised address -> reason): one BatchGetItem per
  * 100 distinct addresses (a sender's message of up to 50 recipients is one request), keys only
  * projected. Unprocessed keys are retried a few times; if some stay unread this throws, since
  * sending to an address that may be suppressed is what the list exists to prevent.
  */
-export async function suppressedAmong(db: Db, scope: string, emails: readonly string[]): Promise<Set<string>> {
+export async function suppressedAmong(db: Db, scope: string, emails: readonly string[]): Promise<Map<string, SuppressionReason>> {
   const distinct = [...new Set(emails.map(normalizeEmail))];
-  const found = new Set<string>();
+  const found = new Map<string, SuppressionReason>();
   for (let i = 0; i < distinct.length; i += MAX_KEYS_PER_BATCH_GET) {
     let request: NonNullable<BatchGetCommandInput['RequestItems']> | undefined = {
-      [db.tableName]: { Keys: distinct.slice(i, i + MAX_KEYS_PER_BATCH_GET).map((e) => keys.suppression(scope, e)), ProjectionExpression: 'sk' },
+      [db.tableName]: {
+        Keys: distinct.slice(i, i + MAX_KEYS_PER_BATCH_GET).map((e) => keys.suppression(scope, e)),
+        ProjectionExpression: 'sk, #reason',
+        ExpressionAttributeNames: { '#reason': 'reason' },
+      },
     };
     for (let attempt = 0; request && attempt < 5; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
       const res: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of res.Responses?.[db.tableName] ?? []) found.add(String(item.sk).slice(keys.suppressionPrefix.length));
+      for (const item of res.Responses?.[db.tableName] ?? []) {
+        const reason = SUPPRESSION_REASONS.find((r) => r === item.reason) ?? 'manual';
+        found.set(String(item.sk).slice(keys.suppressionPrefix.length), reason);
+      }
       request = res.UnprocessedKeys && Object.keys(res.UnprocessedKeys).length ? res.UnprocessedKeys : undefined;
     }
     if (request) throw new InternalError('could not read the suppression list');

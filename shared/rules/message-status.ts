@@ -5,11 +5,11 @@
  */
 import { SES_EVENT_TYPES, type SesEventType } from './ses-events';
 
-/** Every event type a claim can carry: SES's, plus the sender's permanent send failures. */
-export type ClaimEventType = SesEventType | 'SendFailed';
-export const CLAIM_EVENT_TYPES: readonly ClaimEventType[] = [...SES_EVENT_TYPES, 'SendFailed'];
+/** Every event type a claim can carry: SES's, plus the sender's permanent send failures and the recipients it dropped as suppressed. */
+export type ClaimEventType = SesEventType | 'SendFailed' | 'Suppressed';
+export const CLAIM_EVENT_TYPES: readonly ClaimEventType[] = [...SES_EVENT_TYPES, 'SendFailed', 'Suppressed'];
 
-export const MESSAGE_STATUSES = ['complained', 'bounced', 'rejected', 'failed', 'delivered', 'delayed', 'sent', 'unknown'] as const;
+export const MESSAGE_STATUSES = ['complained', 'bounced', 'rejected', 'failed', 'suppressed', 'delivered', 'delayed', 'sent', 'unknown'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Highest rank wins. Opens and clicks prove delivery even when the Delivery event is late or lost. */
@@ -18,6 +18,7 @@ const RANKED: readonly [MessageStatus, readonly ClaimEventType[]][] = [
   ['bounced', ['Bounce']],
   ['rejected', ['Reject']],
   ['failed', ['Rendering Failure', 'SendFailed']],
+  ['suppressed', ['Suppressed']],
   ['delivered', ['Delivery', 'Open', 'Click']],
   ['delayed', ['DeliveryDelay']],
   ['sent', ['Send']],

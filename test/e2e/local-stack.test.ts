@@ -156,7 +156,7 @@ describe('npm start (the local stack)', () => {
     for (const e of events) await sns.send(new PublishCommand({ TopicArn: info.sns.eventsTopicArn, Message: JSON.stringify(e) }));
     sns.destroy();
 
-    const expected = { sent: 10, delivered: 7, bounced: 3, complained: 2, opened: 0, clicked: 0, failed: 0 };
+    const expected = { sent: 10, delivered: 7, bounced: 3, complained: 2, opened: 0, clicked: 0, failed: 0, suppressed: 0 };
     for (const [who, key] of [
       ['A (local SES)', a.apiKey],
       ['B (published to SNS)', b.apiKey],

@@ -26,6 +26,7 @@ export function totalsOf(days: ReadonlyMap<string, Counts>, fromDay: string, toD
     opened: sumDays(days, fromDay, toDay, 'opened'),
     clicked: sumDays(days, fromDay, toDay, 'clicked'),
     failed,
+    suppressed: sumDays(days, fromDay, toDay, 'suppressed'),
   };
 }
 

@@ -18,6 +18,7 @@ export function jobCountsOf(c: Counts): JobCounts {
     opened: c.opened,
     clicked: c.clicked,
     failed: failedOf(c),
+    suppressed: c.suppressed,
   };
 }
 
@@ -30,12 +31,17 @@ export function jobView(job: Job, counts: Counts): JobView {
     total_recipients: job.total_recipients,
     created_at: job.created_at,
     updated_at: job.updated_at,
-    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0, unconfirmed: job.unconfirmed ?? 0 },
+    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0, unconfirmed: job.unconfirmed ?? 0, suppressed: job.suppressed ?? 0 },
     counts: jobCountsOf(counts),
   };
   if (job.templateId) view.templateId = job.templateId;
   if (job.failureReasons && Object.keys(job.failureReasons).length > 0) view.failureReasons = job.failureReasons;
   if (job.deferredReason) view.deferredReason = job.deferredReason;
+  const reasons: NonNullable<JobView['suppressionReasons']> = {};
+  if (job.suppressedBounce) reasons.bounce = job.suppressedBounce;
+  if (job.suppressedComplaint) reasons.complaint = job.suppressedComplaint;
+  if (job.suppressedManual) reasons.manual = job.suppressedManual;
+  if (Object.keys(reasons).length > 0) view.suppressionReasons = reasons;
   return view;
 }
 

@@ -30,10 +30,12 @@ import {
   type Settlement,
   settleUnits,
 } from '../../data/send-records';
+import { normalizeEmail, type SuppressionReason, type SuppressionScope, suppressedAmong, suppressionScopeOf } from '../../data/suppressions';
 import { logger } from '../../platform/powertools';
 import { backoffMs, effectiveRate, quotaHold, slotOf } from '../../rules/pacing';
 import { RenderError, renderContent } from '../../rules/render';
 import { type ClassifiedSesError, classifySesError } from '../../rules/ses-errors';
+import { reportSuppressed } from './report-suppressed';
 import { createTicketBroker, TICKET_GRACE_MS, type TicketBroker } from './ticket-broker';
 import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit, workMessageSchema } from './work-messages';
 import { enqueueWork, type SendQueues } from './work-queue';
@@ -61,6 +63,8 @@ export interface SenderSettings {
   maxAttempts: number;
   /** In-process retries of a throttled/5xx send before it is re-queued instead. */
   inProcessRetries: number;
+  /** Whose suppression list a tenant's recipients are checked against (the stage's suppressionScope; default tenant). */
+  suppressionScope?: SuppressionScope;
 }
 
 export const DEFAULT_SENDER_SETTINGS: Omit<SenderSettings, 'configurationSetName'> = {
@@ -92,6 +96,8 @@ export interface SendStats {
   skipped: number;
   requeued: number;
   throttled: number;
+  /** Units settled with every recipient suppressed (never sent). */
+  suppressed: number;
 }
 
 /** One invocation's sender: hand it each SQS message of the batch (concurrently). */
@@ -133,6 +139,10 @@ interface MessageScope {
   content: JobContent;
   rate: number;
   settlement: SettleBuffer;
+  /** The message's recipients on the suppression list (normalised address -> reason): one read for the whole message. */
+  suppressed: ReadonlyMap<string, SuppressionReason>;
+  /** Recipients each unit dropped as suppressed, settled with the unit's outcome. */
+  dropped: Map<number, string[]>;
 }
 
 type UnitResult = { kind: 'done' } | Requeue;
@@ -155,7 +165,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     random: deps.random ?? Math.random,
     pool: pLimit(deps.settings.maxConcurrency),
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
-    stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0 },
+    stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0 },
   };
   return {
     stats: run.stats,
@@ -209,7 +219,8 @@ async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: n
   if (job.status === 'queued' || job.status === 'deferred') await markJobProcessing(run.deps.db, job.tenantId, job.id, new Date(run.now()));
   // One read for the whole message: on a redelivery most units are already settled.
   const known = await getSendRecords(run.deps.db, job.id, units.map((u) => u.i));
-  const scope: MessageScope = { job, content, rate, settlement: openSettleBuffer(run, job, units) };
+  const suppressed = await suppressedRecipients(run, job, units.filter((u) => !known.has(u.i)));
+  const scope: MessageScope = { job, content, rate, settlement: openSettleBuffer(run, job, units), suppressed, dropped: new Map() };
   const results = await Promise.all(units.map((u) => run.pool(() => sendUnit(run, scope, u, known.get(u.i)))));
   await scope.settlement.close();
   return results.filter((r): r is Requeue => r.kind === 'requeue');
@@ -227,6 +238,36 @@ async function requeueUnits(run: Invocation, message: WorkMessage, later: Requeu
   }
 }
 
+/**
+ * Which recipients of the units still to send are suppressed: one BatchGetItem for a message
+ * (up to 50 units; 100 distinct addresses per request), never one request per recipient.
+ */
+async function suppressedRecipients(run: Invocation, job: Job, units: readonly WorkUnit[]): Promise<ReadonlyMap<string, SuppressionReason>> {
+  if (units.length === 0) return new Map();
+  const scope = suppressionScopeOf(run.settings.suppressionScope ?? 'tenant', job.tenantId);
+  return suppressedAmong(run.deps.db, scope, units.flatMap(allRecipientsOf));
+}
+
+function allRecipientsOf(u: WorkUnit): string[] {
+  return [...u.to, ...(u.cc ?? []), ...(u.bcc ?? [])];
+}
+
+/** The unit without its suppressed recipients (undefined when none is left), and those dropped. */
+export function withoutSuppressed(unit: WorkUnit, suppressed: ReadonlyMap<string, unknown>): { kept?: WorkUnit; dropped: string[] } {
+  const dropped: string[] = [];
+  const keep = (xs: readonly string[] | undefined) => {
+    const kept = (xs ?? []).filter((x) => (suppressed.has(normalizeEmail(x)) ? (dropped.push(x.trim()), false) : true));
+    return kept;
+  };
+  const to = keep(unit.to);
+  const cc = keep(unit.cc);
+  const bcc = keep(unit.bcc);
+  if (dropped.length === 0) return { kept: unit, dropped };
+  if (to.length + cc.length + bcc.length === 0) return { dropped };
+  const kept: WorkUnit = { ...unit, to, ...(unit.cc ? { cc } : {}), ...(unit.bcc ? { bcc } : {}) };
+  return { kept, dropped };
+}
+
 // ---- a unit ---------------------------------------------------------------------------------
 
 async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, known: SendRecord | undefined): Promise<UnitResult> {
@@ -235,9 +276,16 @@ async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, kn
   const claim = await claimUnit(run, scope.job, unit);
   // A duplicate delivery got there first: its record decides.
   if ('record' in claim) return resumeFromRecord(run, scope, unit, claim.record);
+  // Suppressed recipients are dropped before SES: not sent, not in `sent`, not in quota use.
+  const { kept, dropped } = withoutSuppressed(unit, scope.suppressed);
+  if (dropped.length) scope.dropped.set(unit.i, dropped);
+  if (!kept) {
+    settleMine(run, scope, unit, 'suppressed');
+    return DONE;
+  }
   let input: SendEmailCommandInput;
   try {
-    input = renderEmail(run.settings, scope.job, scope.content, unit);
+    input = renderEmail(run.settings, scope.job, scope.content, kept);
   } catch (err) {
     if (!(err instanceof RenderError)) throw err;
     settleMine(run, scope, unit, 'failed', { reason: 'RenderingFailed', detail: err.message });
@@ -252,6 +300,7 @@ async function resumeFromRecord(run: Invocation, scope: MessageScope, unit: Work
     // claimEvent is idempotent: repeating the report covers an attempt that died between
     // settling the failure and reporting it.
     if (record.state === 'failed') await reportFailure(run, scope.job, unit, record.reason ?? 'Unknown');
+    if (record.suppressed?.length) await reportDropped(run, scope.job, unit.i, record.suppressed);
     run.stats.skipped++;
     return DONE;
   }
@@ -391,7 +440,20 @@ function requeue(unit: WorkUnit, attempts: number, delaySeconds: number, holdRea
 // ---- settling -------------------------------------------------------------------------------
 
 function settleMine(run: Invocation, scope: MessageScope, unit: WorkUnit, state: SettledState, extra: Partial<Settlement> = {}): void {
-  scope.settlement.add({ index: unit.i, state, recipients: recipientsOf(unit), owner: run.owner, ...extra });
+  const dropped = scope.dropped.get(unit.i) ?? [];
+  const reasons: NonNullable<Settlement['suppressed']>['reasons'] = {};
+  for (const r of dropped) {
+    const reason = scope.suppressed.get(normalizeEmail(r)) ?? 'manual';
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+  }
+  scope.settlement.add({
+    index: unit.i,
+    state,
+    recipients: recipientsOf(unit) - dropped.length,
+    owner: run.owner,
+    ...(dropped.length ? { suppressed: { recipients: dropped, reasons } } : {}),
+    ...extra,
+  });
 }
 
 interface SettleBuffer {
@@ -428,6 +490,7 @@ function openSettleBuffer(run: Invocation, job: Job, units: readonly WorkUnit[])
           run.stats[e.state]++;
           const unit = byIndex.get(e.index);
           if (e.state === 'failed' && unit) await reportFailure(run, job, unit, e.reason ?? 'Unknown');
+          if (e.suppressed?.recipients.length) await reportDropped(run, job, e.index, e.suppressed.recipients);
         }
       } catch (err) {
         failure ??= err;
@@ -458,6 +521,11 @@ async function reportFailure(run: Invocation, job: Job, unit: WorkUnit, reason: 
     reason,
     at: new Date(run.now()),
   });
+}
+
+/** Counts a unit's dropped recipients (a claim: idempotent, so a redelivered unit may report again). */
+async function reportDropped(run: Invocation, job: Job, index: number, recipients: string[]): Promise<void> {
+  await reportSuppressed(run.deps.db, { tenantId: job.tenantId, jobId: job.id, templateId: job.templateId, index, recipients, at: new Date(run.now()) });
 }
 
 // ---- helpers --------------------------------------------------------------------------------

@@ -21,8 +21,16 @@ describe('jobView', () => {
   it("reports the sender's progress, including recipients whose outcome is unknown", () => {
     const counts = { ...zeroCounts(), sent: 3, delivered: 2, bounced: 1, rejected: 1, sendFailed: 1 };
     const view = jobView(job, counts);
-    expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1 });
-    expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 0, clicked: 0, failed: 2 });
+    expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1, suppressed: 0 });
+    expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 0, clicked: 0, failed: 2, suppressed: 0 });
+    expect(view.suppressionReasons).toBeUndefined();
+  });
+
+  it('shows how many recipients were suppressed and why', () => {
+    const view = jobView({ ...job, suppressed: 3, suppressedBounce: 2, suppressedManual: 1 }, { ...zeroCounts(), suppressed: 3 });
+    expect(view.progress.suppressed).toBe(3);
+    expect(view.counts.suppressed).toBe(3);
+    expect(view.suppressionReasons).toEqual({ bounce: 2, manual: 1 });
   });
 
   it('reports zero unconfirmed for jobs the sender never marked', () => {

@@ -105,7 +105,7 @@ describe('quota, usage and dashboard from day counters', () => {
     const d = computeDashboard({ templatesUsed: 15, templatesActive: 14 }, limits, days, jobs, new Date());
     expect(d.quota).toEqual({ used: 540, allocated: 100_000, remaining: 99_460, resetDate: '2026-04-01T00:00:00.000Z' });
     expect(d.templates).toEqual({ used: 15, active: 14, allocated: 1000, remaining: 985 });
-    expect(d.last30Days).toEqual({ sent: 1540, delivered: 1509, bounced: 9, complained: 1, opened: 50, clicked: 7, failed: 6 });
+    expect(d.last30Days).toEqual({ sent: 1540, delivered: 1509, bounced: 9, complained: 1, opened: 50, clicked: 7, failed: 6, suppressed: 0 });
     expect(d.recentJobs).toHaveLength(20);
     expect(d.recentJobs[0]?.id).toBe('J0');
   });
