@@ -19,8 +19,9 @@ import type { HttpFunction } from '../shared/contract/routes';
 import { FUNCTIONS, type FunctionName } from '../shared/contract/routes';
 import { createDb } from '../shared/data/db';
 import { createTableInput } from '../shared/data/table-definition';
-import { generateUsageIdentifierKey, sharedInMemoryUsagePlans } from '../shared/platform/usage-plans';
+import { generateUsageIdentifierKey, usagePlansFromConfig } from '../shared/platform/usage-plans';
 import { buildWebPage } from '../web/build';
+import { startLocalApiGateway } from './api-gateway';
 import { startApiServer } from './api-server';
 import { bindHost, listeningOn } from './bind-host';
 import { startDemoTraffic } from './demo-traffic';
@@ -34,6 +35,7 @@ import { createSqsPoller, type SqsPoller, snsLambdaProcessor, sqsLambdaProcessor
 import { readStackInfo, runningStackPid, type StackInfo, writeStackInfo } from './stack-info';
 import { createStreamPoller, type StreamHandler } from './stream-poller';
 import { SEND_QUEUES, SES_EVENTS_TOPIC, startTopology, type Topology } from './topology';
+import { LOCAL_USAGE_PLAN_IDS, LocalUsagePlans } from './usage-plans';
 
 export type { StackInfo } from './stack-info';
 
@@ -82,6 +84,7 @@ function handlerEnvironment(p: {
   sqsEndpoint: string;
   snsEndpoint: string;
   sesEndpoint: string;
+  apiGatewayEndpoint: string;
   queueUrls: { high: string; normal: string; low: string };
   pollIntervalSeconds: number;
   adminUsageIdentifierKey: string;
@@ -98,6 +101,9 @@ function handlerEnvironment(p: {
     AWS_ENDPOINT_URL_SQS: p.sqsEndpoint,
     AWS_ENDPOINT_URL_SNS: p.snsEndpoint,
     AWS_ENDPOINT_URL_SESV2: p.sesEndpoint,
+    // API keys and usage plans: production's ApiGatewayUsagePlans against local/api-gateway.ts.
+    AWS_ENDPOINT_URL_API_GATEWAY: p.apiGatewayEndpoint,
+    USAGE_PLANS_JSON: JSON.stringify(LOCAL_USAGE_PLAN_IDS),
     SEND_QUEUE_HIGH_URL: p.queueUrls.high,
     SEND_QUEUE_NORMAL_URL: p.queueUrls.normal,
     SEND_QUEUE_LOW_URL: p.queueUrls.low,
@@ -110,7 +116,6 @@ function handlerEnvironment(p: {
     POLL_INTERVAL_SECONDS: String(p.pollIntervalSeconds),
     // Local identities verify by themselves after a couple of seconds: look at pending ones often.
     DOMAIN_CHECK_BASE_SECONDS: '1',
-    USAGE_PLAN_MODE: 'memory',
     // The admin keys' usage identifier (on AWS: the admin usage plan's API Gateway key).
     ADMIN_USAGE_IDENTIFIER_KEY: p.adminUsageIdentifierKey,
     // Metrics go to CloudWatch through EMF on AWS; locally they would only flood the console.
@@ -271,6 +276,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const sesEndpoint = `http://127.0.0.1:${sesPort}`;
     const expected = expectedTopology(region, sqsPort);
 
+    // API Gateway's keys and usage plans: in this process, as the API server's throttle reads them.
+    const adminUsageIdentifierKey = generateUsageIdentifierKey();
+    const gateway = new LocalUsagePlans({ adminUsageIdentifierKey });
+    const gatewayServer = await startLocalApiGateway({ plans: gateway });
+    started.push({ name: 'local API Gateway', stop: () => gatewayServer.stop() });
+
     const env = handlerEnvironment({
       region,
       tableName: LOCAL_TABLE_NAME,
@@ -279,9 +290,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       sqsEndpoint: `http://sqs.${region}.localhost:${sqsPort}`,
       snsEndpoint: sqsEndpoint,
       sesEndpoint,
+      apiGatewayEndpoint: gatewayServer.endpoint,
       queueUrls: expected.sendQueueUrls,
       pollIntervalSeconds: Math.max(1, Math.round(pollIntervalMs / 1000)),
-      adminUsageIdentifierKey: generateUsageIdentifierKey(),
+      adminUsageIdentifierKey,
     });
     for (const [k, v] of Object.entries(env)) {
       savedEnv.set(k, process.env[k]);
@@ -373,11 +385,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     // 4. Seed: the demo tenant and an admin key, reused across restarts when they still resolve.
-    // The usage plans are the process-wide instance the admin-tenants handler also uses.
-    const usagePlans = sharedInMemoryUsagePlans();
+    // New tenants get their API Gateway key the production way, through the local endpoint.
+    const usagePlans = usagePlansFromConfig({ USAGE_PLANS_JSON: env.USAGE_PLANS_JSON, STAGE: env.STAGE ?? 'local' });
     const db = createDb(LOCAL_TABLE_NAME, { endpoint: ddb.endpoint, region, credentials: LOCAL_CREDENTIALS });
     started.push({ name: 'seed client', stop: () => db.doc.destroy() });
-    const seed: SeedResult = await seedStack({ db, usagePlans, previous, sesEndpoint: ses.endpoint, region });
+    const seed: SeedResult = await seedStack({ db, usagePlans, gateway, previous, sesEndpoint: ses.endpoint, region });
     log(`• Seeded: ${seed.notes.join('; ')} (${Date.now() - t0} ms)`);
     opts.signal?.throwIfAborted();
 
@@ -518,7 +530,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       port: apiPort,
       region,
       functions: httpFunctions,
-      usagePlans,
+      usagePlans: gateway,
       staticFiles: {
         '/openapi.yaml': {
           contentType: 'application/yaml; charset=utf-8',
