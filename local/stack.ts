@@ -34,13 +34,15 @@ import { type LocalSesState, type RunningLocalSes, startLocalSes } from './ses';
 import { createSqsPoller, type SqsPoller, snsLambdaProcessor, sqsLambdaProcessor } from './sqs-poller';
 import { readStackInfo, runningStackPid, type StackInfo, writeStackInfo } from './stack-info';
 import { createStreamPoller, type StreamHandler } from './stream-poller';
-import { SEND_QUEUES, SES_EVENTS_TOPIC, startTopology, type Topology } from './topology';
+import { claimInsertFilter, SEND_QUEUES, SES_EVENTS_TOPIC, startTopology, type Topology, WEBHOOK_DELIVERIES_QUEUE } from './topology';
 import { LOCAL_USAGE_PLAN_IDS, LocalUsagePlans } from './usage-plans';
 
 export type { StackInfo } from './stack-info';
 
 export const LOCAL_TABLE_NAME = 'mailmeter-local';
 export const LOCAL_CONFIGURATION_SET = 'mailmeter-local';
+/** The billing exports' bucket in fauxqs (in memory: an export's CSV is gone after a restart, its record is not). */
+export const LOCAL_USAGE_EXPORT_BUCKET = 'mailmeter-local-usage-exports';
 export const DEFAULT_POLL_INTERVAL_MS = 15_000;
 
 /** A problem the person starting the stack can fix; reported without a stack trace. */
@@ -108,6 +110,9 @@ function handlerEnvironment(p: {
     SEND_QUEUE_NORMAL_URL: p.queueUrls.normal,
     SEND_QUEUE_LOW_URL: p.queueUrls.low,
     CONFIGURATION_SET_NAME: LOCAL_CONFIGURATION_SET,
+    // fauxqs serves S3 on its SQS/SNS port; an IP endpoint makes the SDK use path-style URLs, which need no DNS.
+    AWS_ENDPOINT_URL_S3: p.snsEndpoint,
+    USAGE_EXPORT_BUCKET: LOCAL_USAGE_EXPORT_BUCKET,
     SENDER_MAX_CONCURRENCY: '2',
     // Nothing stranded after a crash: short claim leases and stall time locally, so a restarted
     // stack finishes its jobs within a minute (AWS: 60 s and 15 min, redrive.ts).
@@ -122,6 +127,20 @@ function handlerEnvironment(p: {
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_METRICS_NAMESPACE: 'Mailmeter',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  };
+}
+
+/**
+ * Webhooks locally: receivers on http://127.0.0.1 are allowed (never on AWS), retries come after
+ * seconds instead of hours (MAILMETER_WEBHOOK_RETRY_SCHEDULE, comma-separated seconds), and a
+ * new endpoint gets events after 2 s instead of the 30 s endpoint-list cache.
+ */
+function webhookEnvironment(queueUrl: string): Record<string, string> {
+  return {
+    WEBHOOK_QUEUE_URL: queueUrl,
+    WEBHOOK_ALLOW_INSECURE_LOCAL: 'true',
+    WEBHOOK_RETRY_SCHEDULE: process.env.MAILMETER_WEBHOOK_RETRY_SCHEDULE ?? '2,5,10',
+    WEBHOOK_ENDPOINT_CACHE_SECONDS: '2',
   };
 }
 
@@ -176,6 +195,7 @@ function expectedTopology(region: string, sqsPort: number) {
   const url = (name: string) => `http://sqs.${region}.localhost:${sqsPort}/${LOCAL_ACCOUNT_ID}/${name}`;
   return {
     sendQueueUrls: { high: url(SEND_QUEUES.high), normal: url(SEND_QUEUES.normal), low: url(SEND_QUEUES.low) },
+    webhookQueueUrl: url(WEBHOOK_DELIVERIES_QUEUE),
     eventsTopicArn: `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${SES_EVENTS_TOPIC}`,
   };
 }
@@ -295,6 +315,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       pollIntervalSeconds: Math.max(1, Math.round(pollIntervalMs / 1000)),
       adminUsageIdentifierKey,
     });
+    Object.assign(env, webhookEnvironment(expected.webhookQueueUrl));
     for (const [k, v] of Object.entries(env)) {
       savedEnv.set(k, process.env[k]);
       process.env[k] = v;
@@ -321,6 +342,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         return d;
       }),
       track('fauxqs', listeningOn(host, () => startTopology({ region, ingestMode, port: sqsPort })), (t) => t.server.stop()).then((t) => {
+        t.server.createBucket(LOCAL_USAGE_EXPORT_BUCKET);
         log(`  SQS/SNS on ${t.endpoint}: queues send-high, send-normal, send-low, ses-events (+ DLQs), topic ses-events`);
         return t;
       }),
@@ -442,6 +464,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         );
       }
     }
+    const deliverer = functions.get('deliver-webhooks');
+    if (deliverer) {
+      const q = topology.queues.webhookDeliveries;
+      pollers.push(
+        createSqsPoller({
+          name: `deliver-webhooks ← ${q.name}`,
+          client: sqs,
+          queueUrl: q.url,
+          process: sqsLambdaProcessor(deliverer, q.arn, region),
+          batchSize: 10,
+          concurrency: 2,
+          log,
+        }),
+      );
+    }
     for (const p of pollers) p.start();
     // Events the last run published may have died in fauxqs's in-memory queue: publish the
     // recent ones again (the ingester counts a copy it already has once).
@@ -463,6 +500,23 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
       streamPoller.start();
       started.push({ name: 'stream poller', stop: () => streamPoller.stop() });
+    }
+
+    // A second mapping on the same stream, as on AWS: claim-item INSERTs only, its own position.
+    const dispatcher = functions.get('dispatch-webhooks');
+    if (dispatcher) {
+      const webhookStream = createStreamPoller({
+        endpoint: ddb.endpoint,
+        region,
+        credentials: LOCAL_CREDENTIALS,
+        tableName: LOCAL_TABLE_NAME,
+        handler: (event) => dispatcher.invoke(event) as ReturnType<StreamHandler>,
+        filter: claimInsertFilter,
+        positionFile: dbPath ? join(dataDir, 'webhook-stream-position.json') : undefined,
+        onError: (err, attempt) => log(`[dispatch-webhooks] attempt ${attempt} failed: ${(err as Error).message}`),
+      });
+      webhookStream.start();
+      started.push({ name: 'webhook stream poller', stop: () => webhookStream.stop() });
     }
 
     const domainChecks = functions.get('verify-domains');
@@ -514,6 +568,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       sender ? 'send-email ← send-high/normal/low' : undefined,
       ingester ? `ingest-events ← ${ingestMode === 'buffered' ? 'ses-events queue' : 'ses-events topic (direct)'}` : undefined,
       aggregator ? 'aggregate-counters ← table stream' : undefined,
+      dispatcher ? 'dispatch-webhooks ← table stream (claim inserts)' : undefined,
+      deliverer ? 'deliver-webhooks ← webhook-deliveries' : undefined,
       quotaPoller ? `poll-send-quota every ${Math.round(pollIntervalMs / 1000)} s` : undefined,
       domainChecks ? 'verify-domains every 1 s' : undefined,
       redrive ? `redrive-jobs every ${REDRIVE_INTERVAL_MS / 1000} s` : undefined,

@@ -26,7 +26,7 @@ export interface QueueRef {
 export interface Topology {
   server: FauxqsServer;
   endpoint: string;
-  queues: { sendHigh: QueueRef; sendNormal: QueueRef; sendLow: QueueRef; sesEvents: QueueRef; sesEventsDirect?: QueueRef };
+  queues: { sendHigh: QueueRef; sendNormal: QueueRef; sendLow: QueueRef; sesEvents: QueueRef; sesEventsDirect?: QueueRef; webhookDeliveries: QueueRef };
   eventsTopicArn: string;
   /** The subscription ARN reported to a directly subscribed function (made up; fauxqs keeps its own). */
   eventsSubscriptionArn: string;
@@ -51,6 +51,7 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
     sendNormal: queueWithDlq(server, SEND_QUEUES.normal),
     sendLow: queueWithDlq(server, SEND_QUEUES.low),
     sesEvents: queueWithDlq(server, SES_EVENTS_QUEUE),
+    webhookDeliveries: queueWithDlq(server, WEBHOOK_DELIVERIES_QUEUE),
   };
   const { topicArn } = server.createTopic(SES_EVENTS_TOPIC);
   // Without raw delivery, as the CDK SqsSubscription default: the queue gets SNS envelopes.

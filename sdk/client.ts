@@ -17,8 +17,10 @@ import type {
   CreateDomainRequest,
   CreatedKey,
   CreatedTenant,
+  CreatedWebhook,
   CreateTemplateRequest,
   CreateTenantRequest,
+  CreateWebhookRequest,
   Dashboard,
   Domain,
   DomainList,
@@ -28,6 +30,7 @@ import type {
   ListParams,
   Quota,
   Reputation,
+  RotatedWebhookSecret,
   SendEmailRequest,
   SendEmailResult,
   Stats,
@@ -40,8 +43,16 @@ import type {
   TenantList,
   UpdateTemplateRequest,
   UpdateTenantRequest,
+  UpdateWebhookRequest,
   Usage,
   UsageParams,
+  Webhook,
+  WebhookDeliveriesParams,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookReplayRequest,
+  WebhookReplayResult,
+  WebhookTestResult,
 } from './types';
 
 export interface MailmeterOptions {
@@ -149,6 +160,24 @@ export class Mailmeter {
     /** Asks SES now (the schedule also looks at pending domains by itself). */
     verify: (id: string, options?: RequestOptions) => this.request<Domain>('POST', `/v1/domains/${seg(id)}/verify`, options),
     remove: (id: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/domains/${seg(id)}`, options),
+  };
+
+  /** Webhook endpoints: events pushed to your URL, signed (verify with `verifyWebhook`), retried for a day. */
+  readonly webhooks = {
+    /** The answer's `secret` is shown only here. */
+    create: (body: CreateWebhookRequest, options?: RequestOptions) => this.request<CreatedWebhook>('POST', '/v1/webhooks', options, { body }),
+    list: (options?: RequestOptions) => this.request<WebhookList>('GET', '/v1/webhooks', options),
+    get: (id: string, options?: RequestOptions) => this.request<Webhook>('GET', `/v1/webhooks/${seg(id)}`, options),
+    update: (id: string, body: UpdateWebhookRequest, options?: RequestOptions) => this.request<Webhook>('PATCH', `/v1/webhooks/${seg(id)}`, options, { body }),
+    remove: (id: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/webhooks/${seg(id)}`, options),
+    /** The old secret keeps signing alongside the new one for 24 h. */
+    rotateSecret: (id: string, options?: RequestOptions) => this.request<RotatedWebhookSecret>('POST', `/v1/webhooks/${seg(id)}/rotate-secret`, options),
+    test: (id: string, options?: RequestOptions) => this.request<WebhookTestResult>('POST', `/v1/webhooks/${seg(id)}/test`, options),
+    deliveries: (id: string, params: WebhookDeliveriesParams = {}, options?: RequestOptions) =>
+      this.request<WebhookDeliveryList>('GET', `/v1/webhooks/${seg(id)}/deliveries`, options, {
+        query: { status: params.status, limit: params.limit, cursor: params.cursor },
+      }),
+    replay: (id: string, body: WebhookReplayRequest, options?: RequestOptions) => this.request<WebhookReplayResult>('POST', `/v1/webhooks/${seg(id)}/replay`, options, { body }),
   };
 
   readonly account = {

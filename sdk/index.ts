@@ -15,3 +15,4 @@ export {
 } from './errors';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';
 export type * from './types';
+export { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS, WebhookVerificationError } from './webhooks';

@@ -26,6 +26,7 @@ export type {
   DomainList,
   DomainStatus,
 } from '../shared/contract/domains';
+export type { BatchEmailRequest, BatchEmailResult } from '../shared/contract/emails';
 export type { Job, JobCounts, JobList, ListParams } from '../shared/contract/jobs';
 export type {
   Account,
@@ -52,7 +53,6 @@ export type {
   UsagePeriod,
 } from '../shared/contract/reads';
 export type { BulkEmailRequest, BulkEmailResult, BulkRecipient, SendEmailRequest, SendEmailResult, Variables } from '../shared/contract/sending';
-export type { BatchEmailRequest, BatchEmailResult } from '../shared/contract/emails';
 export type {
   CreateTemplateRequest,
   Template,
@@ -61,3 +61,24 @@ export type {
   TemplateStatus,
   UpdateTemplateRequest,
 } from '../shared/contract/templates';
+export type {
+  CreatedWebhook,
+  CreateWebhookRequest,
+  ReplayRequest as WebhookReplayRequest,
+  ReplayResult as WebhookReplayResult,
+  RotatedWebhookSecret,
+  UpdateWebhookRequest,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookEventType,
+  WebhookList,
+  WebhookPayload,
+  WebhookTestResult,
+} from '../shared/contract/webhooks';
+/** `GET /v1/webhooks/{id}/deliveries` options. */
+export interface WebhookDeliveriesParams {
+  status?: 'failed';
+  limit?: number;
+  cursor?: string;
+}

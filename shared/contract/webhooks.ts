@@ -105,3 +105,13 @@ export type ReplayRequest = z.input<typeof ReplayRequest>;
 
 export const ReplayResult = z.object({ replayed: z.number().int().min(0) }).strict().meta({ id: 'WebhookReplayResult' });
 export type ReplayResult = z.infer<typeof ReplayResult>;
+
+/** What a webhook POST carries (docs/webhooks.md lists each type's `data` fields, snake_case). */
+export const WebhookPayload = z
+  .object({
+    type: z.union([WebhookEventType, z.literal('webhook.test')]),
+    created_at: Timestamp,
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'WebhookPayload' });
+export type WebhookPayload = z.infer<typeof WebhookPayload>;

@@ -68,8 +68,8 @@ export function signatureHeader(secrets: readonly string[], id: string, timestam
 
 // --- retries ----------------------------------------------------------------------------------
 
-/** Delay before attempt n+1 after attempt n failed (seconds); 7 retries, about 23.3 h after the first try, plus jitter. */
-export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 60, 600, 3600, 4 * 3600, 8 * 3600, 10 * 3600] as const;
+/** Delay before attempt n+1 after attempt n failed (seconds): 7 retries, the last one 24 h after the first try before jitter (jitter only adds). */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 60, 600, 3600, 4 * 3600, 8 * 3600, 11 * 3600] as const;
 /** An endpoint failing without one success for this long is disabled. */
 export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
 
