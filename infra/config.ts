@@ -60,6 +60,8 @@ export const stageSettingsSchema = z
     domainCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
     /** SES identities the sender may send as (names or `*`), scoping ses:SendEmail. */
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
+    /** Whose list a hard bounce or complaint suppresses the address in: the tenant's, or every tenant's (PRODUCT.md "Suppression"). */
+    suppressionScope: z.enum(['tenant', 'account']).default('tenant'),
     alarms: z
       .object({
         email: z.string().email().optional(),

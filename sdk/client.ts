@@ -35,6 +35,9 @@ import type {
   SendEmailResult,
   Stats,
   StatsParams,
+  Suppression,
+  SuppressionList,
+  SuppressionsParams,
   Template,
   TemplateList,
   TemplateStats,
@@ -160,6 +163,18 @@ export class Mailmeter {
     /** Asks SES now (the schedule also looks at pending domains by itself). */
     verify: (id: string, options?: RequestOptions) => this.request<Domain>('POST', `/v1/domains/${seg(id)}/verify`, options),
     remove: (id: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/domains/${seg(id)}`, options),
+  };
+
+  /** The suppression list: addresses that hard-bounced, complained or were added by hand are never sent to. */
+  readonly suppressions = {
+    list: (params: SuppressionsParams = {}, options?: RequestOptions) =>
+      this.request<SuppressionList>('GET', '/v1/suppressions', options, { query: { reason: params.reason, limit: params.limit, cursor: params.cursor } }),
+    /** Throws NotFoundError when the address is not suppressed. */
+    get: (email: string, options?: RequestOptions) => this.request<Suppression>('GET', `/v1/suppressions/${seg(email)}`, options),
+    /** Idempotent: an address already suppressed keeps its entry. */
+    add: (email: string, options?: RequestOptions) => this.request<Suppression>('POST', '/v1/suppressions', options, { body: { email, reason: 'manual' } }),
+    /** The address can be sent to again. */
+    remove: (email: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/suppressions/${seg(email)}`, options),
   };
 
   /** Webhook endpoints: events pushed to your URL, signed (verify with `verifyWebhook`), retried for a day. */

@@ -53,6 +53,13 @@ export type {
   UsagePeriod,
 } from '../shared/contract/reads';
 export type { BulkEmailRequest, BulkEmailResult, BulkRecipient, SendEmailRequest, SendEmailResult, Variables } from '../shared/contract/sending';
+export type { AddSuppressionRequest, Suppression, SuppressionList, SuppressionReason } from '../shared/contract/suppressions';
+/** `GET /v1/suppressions` options. */
+export interface SuppressionsParams {
+  reason?: 'bounce' | 'complaint' | 'manual';
+  limit?: number;
+  cursor?: string;
+}
 export type {
   CreateTemplateRequest,
   Template,

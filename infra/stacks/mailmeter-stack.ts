@@ -76,6 +76,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'admin-usage': { table: 'RO', timeout: Duration.seconds(29) },
     'send-api': { table: 'RW', timeout: HTTP_TIMEOUT },
     domains: { table: 'RW', timeout: HTTP_TIMEOUT },
+    suppressions: { table: 'RW', timeout: HTTP_TIMEOUT },
     webhooks: { table: 'RW', timeout: HTTP_TIMEOUT },
     web: {
       table: 'none',
@@ -275,6 +276,8 @@ export class MailmeterStack extends Stack {
     addEnvironment(functions.domains, domainSettings);
     addEnvironment(functions['verify-domains'], domainSettings);
     addEnvironment(sendApi, { DOMAIN_CACHE_TTL_SECONDS: String(stage.domainCacheTtlSeconds) });
+    // Suppression lists: whose list a bounce adds to (ingester), the sender checks, the API shows.
+    for (const fn of [functions['ingest-events'], functions['send-email'], functions.suppressions]) addEnvironment(fn, { SUPPRESSION_SCOPE: stage.suppressionScope });
     functions.domains.addToRolePolicy(new PolicyStatement({ actions: DOMAIN_IDENTITY_ACTIONS, resources: [identities, configurationSetArn] }));
     functions['verify-domains'].addToRolePolicy(new PolicyStatement({ actions: ['ses:GetEmailIdentity'], resources: [identities] }));
     new Rule(this, 'DomainCheckSchedule', {

@@ -11,6 +11,7 @@ import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
 import { BatchAccepted, BatchEmailRequest } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
 import { Job, JobList, JobsQuery } from './jobs';
+import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
@@ -42,6 +43,7 @@ export type HttpFunction =
   | 'admin-usage'
   | 'send-api'
   | 'domains'
+  | 'suppressions'
   | 'webhooks'
   | 'web';
 
@@ -373,6 +375,44 @@ export const CONTRACT = {
     status: 202,
     response: ReplayResult,
   }),
+  'GET /v1/suppressions': route({
+    function: 'suppressions',
+    scope: 'tenant',
+    tag: 'Suppressions',
+    summary: "The suppression list in address order (the tenant's, or the account's with suppressionScope account); `reason` filters it",
+    query: SuppressionsQuery,
+    status: 200,
+    response: SuppressionList,
+  }),
+  'GET /v1/suppressions/{email}': route({
+    function: 'suppressions',
+    scope: 'tenant',
+    tag: 'Suppressions',
+    summary: 'Whether an address is suppressed (404 when not)',
+    params: EmailPath,
+    query: NoQuery,
+    status: 200,
+    response: Suppression,
+  }),
+  'POST /v1/suppressions': route({
+    function: 'suppressions',
+    scope: 'tenant',
+    tag: 'Suppressions',
+    summary: 'Suppress an address by hand (idempotent: an address already suppressed keeps its entry)',
+    query: NoQuery,
+    body: AddSuppressionRequest,
+    status: 201,
+    response: Suppression,
+  }),
+  'DELETE /v1/suppressions/{email}': route({
+    function: 'suppressions',
+    scope: 'tenant',
+    tag: 'Suppressions',
+    summary: 'Remove an address from the list, so it can be sent to again (with suppressionScope account, only the operator may)',
+    params: EmailPath,
+    query: NoQuery,
+    status: 204,
+  }),
   'POST /v1/admin/tenants/{id}/domains': route({
     function: 'domains',
     scope: 'admin',
@@ -532,6 +572,7 @@ export const FUNCTIONS = [
   'send-api',
   'domains',
   'webhooks',
+  'suppressions',
   'web',
   'send-email',
   'verify-domains',
