@@ -23,6 +23,16 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
   const account = pseudo(stack.account, 'AWS::AccountId');
   const partition = pseudo(stack.partition, 'AWS::Partition');
 
+  // Billing exports (issue 14).
+  Validations.of(state.usageExports).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: 'Only the admin-usage function writes and signs exports; every export is recorded in the table (id, period, sha256), and CloudTrail data events are the stage owner\'s choice for downloads.',
+  });
+  Validations.of(functions['admin-usage']).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId(state.usageExports)}.Arn>/usage/*]`,
+    reason: 'Each export is a new object named by its id under usage/, unknown at deploy time; the actions are only PutObject and GetObject.',
+  });
+
   // Queues that are themselves dead-letter destinations need no dead-letter queue of their own.
   for (const q of [state.ingestFailures, state.aggregateFailures, state.pollFailures]) {
     Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter destination (Lambda/EventBridge on-failure); it is alarmed, not redriven further.' });

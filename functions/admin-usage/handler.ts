@@ -1,10 +1,18 @@
+import * as z from 'zod';
 import { httpHandler, RawResponse } from '../../shared/adapters/http/http-handler';
+import { s3Client } from '../../shared/platform/aws-clients';
+import { readConfig } from '../../shared/platform/config';
 import { billingPage, toCsv } from '../../shared/use-cases/billing/billing-export';
-import { readDepsFromEnv } from '../../shared/use-cases/read/deps';
+import { createUsageExport, type ExportDeps, readUsageExport } from '../../shared/use-cases/billing/usage-export';
+import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
 
-const deps = readDepsFromEnv();
+const deps: ExportDeps = {
+  ...readDepsFromEnv(),
+  s3: s3Client(),
+  bucket: readConfig({ ...readConfigShape, USAGE_EXPORT_BUCKET: z.string().min(1) }).USAGE_EXPORT_BUCKET,
+};
 
-/** CSV when asked by `format=csv`, or by an Accept header naming text/csv (and not JSON first). */
+/** CSV when asked by `format=csv`, or by an Accept header naming text/csv. */
 function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
   if (format) return format === 'csv';
   return /(^|,)\s*text\/csv\b/i.test(accept ?? '');
@@ -26,4 +34,6 @@ export const handler = httpHandler({
       body: toCsv(page.tenants),
     });
   },
+  'POST /v1/admin/usage-exports': ({ body, now }) => createUsageExport(deps, body.period, now),
+  'GET /v1/admin/usage-exports/{id}': ({ params, now }) => readUsageExport(deps, params.id, now),
 });

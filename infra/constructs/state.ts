@@ -5,17 +5,17 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { CfnConfigurationSet, CfnConfigurationSetEventDestination } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { USAGE_EXPORT_RETENTION_DAYS } from '../../shared/contract/operator';
 import type { Priority } from '../../shared/data/jobs';
 import { TABLE_DEFINITION } from '../../shared/data/table-definition';
-import { USAGE_EXPORT_RETENTION_DAYS } from '../../shared/contract/operator';
 import type { StageConfig } from '../config';
 
 /** Every SES event type the configuration set publishes; the ingester counts each one. */

@@ -60,3 +60,33 @@ export const BillingPage = z
   .strict()
   .meta({ id: 'BillingPage' });
 export type BillingPage = z.infer<typeof BillingPage>;
+
+/** Days an export's CSV (and its record) is kept: the bucket's lifecycle rule and the record's TTL. */
+export const USAGE_EXPORT_RETENTION_DAYS = 90;
+/** Lifetime of a pre-signed download URL. */
+export const USAGE_EXPORT_URL_SECONDS = 900;
+
+export const CreateUsageExportRequest = z
+  .object({ period: BillingMonth.meta({ description: "the month (YYYY-MM) each tenant's billing period starts in" }) })
+  .strict()
+  .meta({ id: 'CreateUsageExportRequest' });
+export type CreateUsageExportRequest = z.input<typeof CreateUsageExportRequest>;
+
+export const UsageExport = z
+  .object({
+    id: z.string(),
+    period: z.string(),
+    status: z.enum(['running', 'completed', 'failed']),
+    closed: z.boolean().meta({
+      description: 'every billing period starting in the month ended more than a day before the export: the same export again gives the same bytes',
+    }),
+    tenants: Count.optional(),
+    bytes: Count.optional(),
+    sha256: z.string().optional().meta({ description: "hex SHA-256 of the CSV's bytes" }),
+    download: z.object({ url: z.string(), expires_at: Timestamp }).strict().optional().meta({ description: 'a pre-signed GET of the CSV' }),
+    created_at: Timestamp,
+    completed_at: Timestamp.optional(),
+  })
+  .strict()
+  .meta({ id: 'UsageExport' });
+export type UsageExport = z.infer<typeof UsageExport>;

@@ -7,6 +7,7 @@
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,6 +18,7 @@ let sqs: SQSClient | undefined;
 let sesForSending: SESv2Client | undefined;
 let ses: SESv2Client | undefined;
 let apiGateway: APIGatewayClient | undefined;
+let s3: S3Client | undefined;
 
 export function dynamoDbDocumentClient(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
@@ -57,4 +59,10 @@ export function sesClient(): SESv2Client {
 export function apiGatewayClient(): APIGatewayClient {
   apiGateway ??= new APIGatewayClient({});
   return apiGateway;
+}
+
+/** S3 for the usage exports (put, and the pre-signed download URL). */
+export function s3Client(): S3Client {
+  s3 ??= new S3Client({});
+  return s3;
 }

@@ -124,6 +124,8 @@ export async function call(c: Call): Promise<Reply> {
 export function useApiEnv(): Promise<LocalUsagePlans> {
   process.env.ADMIN_USAGE_IDENTIFIER_KEY = 'test-admin-usage-key';
   process.env.POLL_INTERVAL_SECONDS = '300';
+  // The admin-usage function needs its export bucket at cold start; only the export tests write to it.
+  process.env.USAGE_EXPORT_BUCKET = 'test-usage-exports';
   process.env.LOG_LEVEL = 'SILENT';
   return useLocalApiGateway(process.env.ADMIN_USAGE_IDENTIFIER_KEY);
 }

@@ -11,10 +11,10 @@ import { applyCounterChunk, type CounterIncrements } from '../../../shared/data/
 import { createDb, type Db } from '../../../shared/data/db';
 import { keys } from '../../../shared/data/keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { loadPlans } from '../../../shared/rules/plans';
 import { billingPage } from '../../../shared/use-cases/billing/billing-export';
 import { dynamoClientConfig, useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { authorize, call, useApiEnv } from '../api/support';
 
 const t = useTestTable();
