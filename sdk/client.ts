@@ -23,6 +23,7 @@ import type {
   CreateWebhookRequest,
   Dashboard,
   Domain,
+  Email,
   DomainList,
   DomainStatus,
   Job,
@@ -131,6 +132,8 @@ export class Mailmeter {
     /** Up to 100 different emails; all are checked before any is accepted. One job per email, in order. */
     batch: (body: BatchEmailRequest, options?: SendOptions) =>
       this.request<BatchEmailResult>('POST', '/v1/emails/batch', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
+    /** One email's story: status, from, to, subject, SES message id and its events (the id POST /v1/emails answered). */
+    get: (id: string, options?: RequestOptions) => this.request<Email>('GET', `/v1/emails/${seg(id)}`, options),
   };
 
   readonly jobs = {

@@ -1,4 +1,5 @@
 /**
+ * GET /v1/emails/{id}: one email's story (lookup.ts).
  * POST /v1/emails, /v1/emails/bulk and /v1/emails/batch: store the job, queue it by priority, answer 202;
  * once per `Idempotency-Key`.
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
@@ -16,6 +17,7 @@ import { readConfigShape } from '../../shared/use-cases/read/deps';
 import { createBatch } from '../../shared/use-cases/sending/batch';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
 import { runIdempotent } from '../../shared/use-cases/sending/idempotency';
+import { getEmail } from '../../shared/use-cases/sending/lookup';
 
 const config = readConfig({
   ...readConfigShape,
@@ -60,4 +62,5 @@ export const handler = httpHandler({
     once(input, 'POST /v1/emails/batch', async () => ({
       emails: (await createBatch({ ...deps, now: () => input.now }, input.tenantId, input.body.emails)).map(accepted),
     })),
+  'GET /v1/emails/{id}': async ({ tenantId, params }) => getEmail(db, tenantId, params.id),
 });

@@ -1,5 +1,6 @@
-/** POST /v1/emails/batch: up to 100 different emails in one call, and its 202 answer. */
+/** POST /v1/emails/batch (up to 100 different emails in one call) and GET /v1/emails/{id} (one email's story). */
 import * as z from 'zod';
+import { Count, Timestamp } from './common';
 import { JobSummary } from './reads';
 import { SendEmailRequest } from './sending';
 
@@ -22,3 +23,45 @@ export const BatchAccepted = z
   .strict()
   .meta({ id: 'BatchAccepted' });
 export type BatchEmailResult = z.infer<typeof BatchAccepted>;
+
+export const EMAIL_STATUSES = [
+  'scheduled',
+  'queued',
+  'sent',
+  'delivered',
+  'delivery_delayed',
+  'bounced',
+  'complained',
+  'failed',
+  'suppressed',
+  'canceled',
+] as const;
+export const EmailStatus = z.enum(EMAIL_STATUSES);
+export type EmailStatus = z.infer<typeof EmailStatus>;
+
+export const EmailEvent = z
+  .object({
+    type: z.string().meta({ description: 'the SES event type (Send, Delivery, Bounce, Complaint, Open, Click, DeliveryDelay, Reject, …), or SendFailed / Suppressed from the sender' }),
+    at: Timestamp,
+    recipient: z.string().optional(),
+    recipients: Count.optional().meta({ description: 'how many recipients the event names, when more than one' }),
+  })
+  .strict();
+
+export const Email = z
+  .object({
+    id: z.string().meta({ description: 'the id POST /v1/emails (or a batch) answered: the job id of a single email' }),
+    status: EmailStatus,
+    from: z.string(),
+    to: z.array(z.string()),
+    cc: z.array(z.string()).optional(),
+    bcc: z.array(z.string()).optional(),
+    subject: z.string(),
+    created_at: Timestamp,
+    ses_message_id: z.string().optional().meta({ description: 'set once SES accepted the email' }),
+    reason: z.string().optional().meta({ description: 'why it failed, when it did before SES' }),
+    events: z.array(EmailEvent).meta({ description: 'the latest 20 events, oldest first, in the order they happened' }),
+  })
+  .strict()
+  .meta({ id: 'Email' });
+export type Email = z.infer<typeof Email>;

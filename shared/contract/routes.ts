@@ -8,7 +8,7 @@
 import type * as z from 'zod';
 import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Tenant, TenantDetails, TenantList, TenantsQuery, UpdateTenantRequest } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
-import { BatchAccepted, BatchEmailRequest } from './emails';
+import { BatchAccepted, BatchEmailRequest, Email } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
 import { Job, JobList, JobsQuery } from './jobs';
 import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
@@ -227,6 +227,16 @@ export const CONTRACT = {
     status: 202,
     response: BatchAccepted,
     errors: ['ConflictError', 'IdempotencyError'],
+  }),
+  'GET /v1/emails/{id}': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary: "One email's story: status, from, to, subject, the SES message id and its events in the order they happened",
+    params: IdPath,
+    query: NoQuery,
+    status: 200,
+    response: Email,
   }),
   'POST /v1/domains': route({
     function: 'domains',

@@ -1,0 +1,79 @@
+/**
+ * GET /v1/emails/{id}: one email's story. An email sent with POST /v1/emails (or in a batch)
+ * is a job of one unit, and its id is the job id. What happened to it is read from three
+ * places, each by key, so the cost never grows with the tenant's volume:
+ *
+ * - the job item (one GetItem): from, subject, created_at, and whether it is still queued;
+ * - its stored unit (one Query of a one-item partition): to, cc, bcc;
+ * - its send record (one GetItem): sent (with the SES message id), failed before SES,
+ *   suppressed;
+ * - once SES took it, the message's claim items (shared/data/messages.ts getMessage: one
+ *   GetItem and a Query over that message's events): delivered, bounced, complained, delayed,
+ *   and the events in the order they happened.
+ */
+import type { EmailStatus, Email as EmailView } from '../../contract/emails';
+import type { Db } from '../../data/db';
+import { getJobForSending, getJobUnits } from '../../data/jobs';
+import { getMessage, type MessageStatus } from '../../data/messages';
+import { getSendRecord } from '../../data/send-records';
+import { NotFoundError } from '../../rules/errors';
+import type { WorkUnit } from './work-messages';
+
+/** What the events of a message SES accepted say (the message status only moves forward). */
+const FROM_MESSAGE: Record<MessageStatus, EmailStatus> = {
+  complained: 'complained',
+  bounced: 'bounced',
+  rejected: 'failed',
+  failed: 'failed',
+  suppressed: 'suppressed',
+  delivered: 'delivered',
+  delayed: 'delivery_delayed',
+  sent: 'sent',
+  unknown: 'sent',
+};
+
+export async function getEmail(db: Db, tenantId: string, id: string): Promise<EmailView> {
+  const found = await getJobForSending(db, tenantId, id);
+  // Another tenant's id is as unknown as an id never issued.
+  if (!found) throw new NotFoundError(`email ${id} not found`);
+  const { job, content } = found;
+  if (job.type !== 'single') throw new NotFoundError(`${id} is a bulk job, not an email: see GET /v1/jobs/${id}`);
+  const [units, record] = await Promise.all([getJobUnits<WorkUnit>(db, id), getSendRecord(db, id, 0)]);
+  const unit = units.find((u) => u.i === 0);
+  const view: EmailView = {
+    id,
+    status: 'queued',
+    from: content.from,
+    to: unit?.to ?? [],
+    ...(unit?.cc?.length ? { cc: unit.cc } : {}),
+    ...(unit?.bcc?.length ? { bcc: unit.bcc } : {}),
+    subject: content.subject,
+    created_at: job.created_at,
+    events: [],
+  };
+  if (!record || record.state === 'sending') {
+    // Never handed to SES: still queued, unless the job gave up on it (e.g. it could not be queued).
+    if (job.status === 'failed' || job.status === 'completed') {
+      view.status = 'failed';
+      const reason = Object.keys(job.failureReasons ?? {})[0];
+      if (reason) view.reason = reason;
+    }
+    return view;
+  }
+  if (record.state === 'suppressed') return { ...view, status: 'suppressed' };
+  if (record.state === 'failed') return { ...view, status: 'failed', ...(record.reason ? { reason: record.reason } : {}) };
+  // sent, or unconfirmed (the sender called SES and lost the answer; never resent): SES's events decide.
+  view.status = 'sent';
+  if (!record.messageId) return view;
+  view.ses_message_id = record.messageId;
+  const message = await getMessage(db, record.messageId);
+  if (!message || (message.tenantId !== undefined && message.tenantId !== tenantId)) return view;
+  view.status = FROM_MESSAGE[message.status];
+  view.events = message.timeline.map((e) => ({
+    type: e.type,
+    at: e.at,
+    ...(e.recipient ? { recipient: e.recipient } : {}),
+    ...(e.recipients && e.recipients > 1 ? { recipients: e.recipients } : {}),
+  }));
+  return view;
+}
