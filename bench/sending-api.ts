@@ -60,6 +60,56 @@ function post(resource: string, tenantId: string, body: unknown, idempotencyKey?
   } as unknown as APIGatewayProxyEvent;
 }
 
+type Handler = (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Sends one email, records it as the sender would (send record with the SES message id) and its
+ * Send, Delivery and Open as the ingester would, then measures GET /v1/emails/{id} over CALLS calls.
+ */
+async function lookupOnce(
+  db: Db,
+  tenantId: string,
+  handler: Handler,
+  m: Meter,
+  send: (e: APIGatewayProxyEvent) => Promise<void>,
+  email: (i: number) => unknown,
+  label: string,
+): Promise<(string | number)[]> {
+  const { listJobs } = await import('../shared/data/jobs');
+  const { claimSendRecord, settleUnits } = await import('../shared/data/send-records');
+  const { claimEvent } = await import('../shared/data/messages');
+  const { eventIdOf } = await import('../shared/use-cases/ingest/claims');
+  await send(post('/v1/emails', tenantId, email(-2)));
+  const id = (await listJobs(db, tenantId, { limit: 1 })).jobs[0]?.id ?? '';
+  const messageId = `bench-${id}`;
+  const now = new Date();
+  await claimSendRecord(db, { jobId: id, tenantId, index: 0, owner: 'bench', recipients: 1, leaseMs: 60_000, now });
+  await settleUnits(db, tenantId, id, [{ index: 0, state: 'sent', recipients: 1, owner: 'bench', messageId }], now);
+  for (const [i, eventType] of (['Send', 'Delivery', 'Open'] as const).entries()) {
+    const at = new Date(now.getTime() + i * 1000).toISOString();
+    await claimEvent(db, { messageId, eventId: eventIdOf([eventType, messageId]), eventType, at, tenantId, jobId: id, recipients: ['r@example.com'], deltas: {} });
+  }
+  const get = {
+    httpMethod: 'GET',
+    resource: '/v1/emails/{id}',
+    path: `/v1/emails/${id}`,
+    pathParameters: { id },
+    queryStringParameters: null,
+    headers: {},
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { authorizer: { scope: 'tenant', tenantId, keyId: 'bench' } },
+  } as unknown as APIGatewayProxyEvent;
+  m.requests = 0;
+  m.readUnits = 0;
+  m.writeUnits = 0;
+  for (let i = 0; i < CALLS; i++) {
+    const res = await handler(get, {} as Context);
+    if (res.statusCode !== 200 || JSON.parse(res.body).data.status !== 'delivered') throw new Error(`GET /v1/emails/{id}: ${res.statusCode} ${res.body}`);
+  }
+  return [`GET /v1/emails/{id} (delivered, 3 events), ${label}`, m.requests / CALLS, m.writeUnits / CALLS, m.readUnits / CALLS];
+}
+
 export async function run(): Promise<BenchTable[]> {
   const ddb = await startDynamoDbLocal();
   const { startLocalSqs } = await import('../test/support/local-sqs');
@@ -89,9 +139,7 @@ export async function run(): Promise<BenchTable[]> {
     const { verifiedDomain } = await import('../test/support/domains');
     const { tenant } = await createTenant(db, new InMemoryUsagePlans(), { name: 'bench', plan: 'scale' });
     await verifiedDomain(db, tenant.id, 'bench.example.org');
-    const { handler } = (await import('../functions/send-api/handler')) as unknown as {
-      handler: (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>;
-    };
+    const { handler } = (await import('../functions/send-api/handler')) as unknown as { handler: Handler };
     const email = (i: number) => ({ from: 'hello@bench.example.org', to: [`r${i}@example.com`], subject: 'Hello', text: `Hello ${i}` });
     const send = async (e: APIGatewayProxyEvent) => {
       const res = await handler(e, {} as Context);
@@ -102,6 +150,7 @@ export async function run(): Promise<BenchTable[]> {
 
     const m: Meter = { requests: 0, readUnits: 0, writeUnits: 0 };
     await meter(m);
+    const early = await lookupOnce(db, tenant.id, handler, m, send, email, 'after 1 email');
     const measure = async (label: string, emailsPerCall: number, makeEvent: (i: number) => APIGatewayProxyEvent, calls = CALLS) => {
       m.requests = 0;
       m.readUnits = 0;
@@ -122,15 +171,26 @@ export async function run(): Promise<BenchTable[]> {
         3,
       ),
     ];
+    // GET /v1/emails/{id} of a delivered email (Send, Delivery, Open claimed), once when the
+    // tenant has sent 1 email and once after all the sends above: the reads are by key, so the
+    // figures must not move with the tenant's volume.
+    const late = await lookupOnce(db, tenant.id, handler, m, send, email, `after ${2 + 3 * CALLS + 300} emails`);
+    const lookups = { rows: [early, late], same: early[1] === late[1] && early[3] === late[3] };
+    rows.push(...lookups.rows);
     const plain = rows[0]?.[2] as number;
     const keyed = rows[1]?.[2] as number;
     return [
       {
         title: 'Send API: DynamoDB requests and units per accepted email (send-api handler, DynamoDB Local)',
-        columns: ['request', 'requests/email', 'write units/email', 'read units/email'],
+        columns: ['request', 'requests/email (per call for GET)', 'write units/email', 'read units/email'],
         rows,
         goals: [
           { goal: 'an Idempotency-Key adds at most 2 write units per send (one put, one update)', met: keyed - plain <= 2, actual: `${(keyed - plain).toFixed(2)}` },
+          {
+            goal: 'GET /v1/emails/{id}: the same requests and read units with 1 and with hundreds of emails sent by the tenant',
+            met: lookups.same,
+            actual: lookups.same ? 'identical' : 'differs',
+          },
           { goal: 'a replay is one request (the refused conditional put) and stores nothing', met: rows[2]?.[1] === 1, actual: `${rows[2]?.[1]} request(s)` },
         ],
         notes: [
