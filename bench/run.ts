@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   read: () => import('./read'),
   sender: () => import('./sender'),
   'sending-api': () => import('./sending-api'),
+  webhooks: () => import('./webhooks'),
   bundles: () => import('./bundles'),
 };
 

@@ -37,6 +37,11 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
   for (const q of [state.ingestFailures, state.aggregateFailures, state.pollFailures]) {
     Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter destination (Lambda/EventBridge on-failure); it is alarmed, not redriven further.' });
   }
+  // Same for the dispatcher's on-failure destination (issue 12).
+  Validations.of(state.webhookDispatchFailures).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'This queue is the on-failure destination of the dispatch-webhooks stream mapping; it is alarmed, not redriven further.',
+  });
 
   const tableIndexes = `AwsSolutions-IAM5[Resource::<${logicalId(state.table)}.Arn>/index/*]`;
   for (const fn of Object.values(functions)) {

@@ -22,12 +22,14 @@ export const ItemKind = {
   DomainName: 'domainName',
   DomainCheck: 'domainCheck',
   UsageExport: 'usageExport',
+  DriftReport: 'driftReport',
   JobUnits: 'jobUnits',
   Suppression: 'suppression',
+  PausedTenant: 'pausedTenant',
   Idempotency: 'idempotency',
   Webhook: 'webhook',
   WebhookCount: 'webhookCount',
-  WebhookSlots: 'webhookSlots',
+  WebhookInFlight: 'webhookInFlight',
   WebhookAttempt: 'webhookAttempt',
   WebhookFailed: 'webhookFailed',
 } as const;
@@ -46,12 +48,23 @@ export { utcDay, utcHour } from '../rules/time';
 
 const ADMIN_OWNER = 'ADMIN';
 
+/** Partitions of a day's claims in GSI1 (see keys.claimDayEntry): 16 × 1,000 claims a second. */
+export const CLAIM_DAY_SHARDS = 16;
+function claimDayShard(eventId: string): number {
+  let h = 0;
+  for (let i = 0; i < eventId.length; i++) h = (h * 31 + eventId.charCodeAt(i)) >>> 0;
+  return h % CLAIM_DAY_SHARDS;
+}
+
 export const keys = {
   // --- tenants ---------------------------------------------------------------------------
   tenant: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
   /** GSI1 entry listing every tenant (admin list, poller's per-tenant metrics). */
   tenantListEntry: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: `TENANT#${tenantId}` }),
   tenantListPartition: 'TENANTS',
+  /** One small item per paused tenant, written in the status change's transaction: the paused list without a scan. */
+  pausedTenant: (tenantId: string): Key => ({ pk: 'PAUSEDTENANTS', sk: `TENANT#${tenantId}` }),
+  pausedTenantsPartition: 'PAUSEDTENANTS',
 
   // --- API keys: stored only as a SHA-256 hash --------------------------------------------
   /** Authorizer lookup: hash -> owner, scope, revoked. */
@@ -125,8 +138,8 @@ export const keys = {
   webhookPrefix: 'WEBHOOK#',
   /** How many endpoints the tenant has (kept in the endpoints' transactions: the per-tenant limit). */
   webhookCount: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
-  /** The endpoint's delivery slots (leases): its concurrency limit. */
-  webhookSlots: (webhookId: string): Key => ({ pk: `WEBHOOK#${webhookId}`, sk: 'SLOTS' }),
+  /** Deliveries to the endpoint started in one UTC minute and still running: its concurrency limit. */
+  webhookInFlight: (webhookId: string, minute: string): Key => ({ pk: `WEBHOOK#${webhookId}`, sk: `INFLIGHT#${minute}` }),
   /** One delivery attempt's log entry, in time order. */
   webhookAttempt: (webhookId: string, at: string, eventId: string, attempt: number): Key => ({
     pk: `WEBHOOK#${webhookId}`,
@@ -144,6 +157,18 @@ export const keys = {
   // --- the operator's usage exports -------------------------------------------------------------
   /** One billing export to S3 (ids are ULIDs): its status and where its CSV is. */
   usageExport: (exportId: string): Key => ({ pk: `USAGEEXPORT#${exportId}`, sk: 'USAGEEXPORT' }),
+  /** The counter reconciliation of one UTC day: what the recount from the claims found. */
+  driftReport: (day: string): Key => ({ pk: `RECONCILE#${day}`, sk: 'REPORT' }),
+  /**
+   * GSI1 entry of a claim item by the UTC day its counters are attributed to, spread over
+   * CLAIM_DAY_SHARDS partitions (one GSI partition key takes at most 1,000 writes a second):
+   * the daily reconciliation reads one day's claims without scanning the table.
+   */
+  claimDayEntry: (day: string, messageId: string, eventId: string) => ({
+    gsi1pk: `CLAIMDAY#${day}#${claimDayShard(eventId)}`,
+    gsi1sk: `${messageId}#${eventId}`,
+  }),
+  claimDayPartition: (day: string, shard: number): string => `CLAIMDAY#${day}#${shard}`,
 
   // --- ingestion ----------------------------------------------------------------------------
   /** Per-message record (status, timeline, dedupe set); its stream records feed the counters. */
@@ -172,6 +197,7 @@ export const TTL = {
   jobUnits: 15 * 24 * 3600,
   pacer: 3600,
   webhookAttempt: 7 * 24 * 3600,
+  webhookInFlight: 3600,
   webhookFailed: 30 * 24 * 3600,
   idempotency: 24 * 3600,
 } as const;

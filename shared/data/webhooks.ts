@@ -3,8 +3,8 @@
  * - the endpoint (`TENANT#t / WEBHOOK#id`): url, events, secrets, enabled, failing_since, version;
  * - the tenant's endpoint count (`TENANT#t / WEBHOOKS`), changed in the same transaction as a
  *   create or delete, so the per-tenant limit holds under concurrent creates;
- * - the endpoint's delivery slots (`WEBHOOK#id / SLOTS`): one attribute per slot holding a lease's
- *   expiry, so a crashed delivery frees its slot by itself when the lease runs out;
+ * - the endpoint's in-flight counter per UTC minute (`WEBHOOK#id / INFLIGHT#<minute>`, TTL 1 h): its
+ *   concurrency limit, which forgets a crashed attempt when the minute ends;
  * - attempt log entries (`WEBHOOK#id / ATTEMPT#<at>#<event>#<n>`, TTL 7 days);
  * - failed events (`WEBHOOK#id / FAILED#<created>#<event>`, TTL 30 days) with the payload to replay.
  */
@@ -198,53 +198,43 @@ export async function clearWebhookFailing(db: Db, e: WebhookEndpoint): Promise<v
   }
 }
 
-// --- delivery slots: the per-endpoint concurrency limit -------------------------------------
+// --- in-flight counter: the per-endpoint concurrency limit ---------------------------------
 
 /**
- * Takes one of the endpoint's `slots` delivery slots for `leaseMs`, or returns undefined when all
- * are held. One conditional write per slot tried, starting at a random one; a lease that outlived
- * its holder (a crash) counts as free.
+ * Counts a delivery as in flight to the endpoint unless `max` already are: one conditional
+ * UpdateItem (ADD n 1 if n < max). The counter belongs to the UTC minute the attempt starts in,
+ * so an increment a crash never took back stops counting when the minute ends (an attempt lasts
+ * at most the 10 s timeout; around a minute's turn the limit can briefly be exceeded, up to twice).
  */
-export async function acquireWebhookSlot(db: Db, webhookId: string, slots: number, leaseMs: number, now: Date): Promise<{ slot: number; until: number } | undefined> {
-  const start = Math.floor(Math.random() * slots);
-  const until = now.getTime() + leaseMs;
-  for (let i = 0; i < slots; i++) {
-    const slot = (start + i) % slots;
-    try {
-      await db.doc.send(
-        new UpdateCommand({
-          TableName: db.tableName,
-          Key: keys.webhookSlots(webhookId),
-          UpdateExpression: 'SET kind = :kind, #s = :until',
-          ConditionExpression: 'attribute_not_exists(#s) OR #s < :now',
-          ExpressionAttributeNames: { '#s': `s${slot}` },
-          ExpressionAttributeValues: { ':kind': ItemKind.WebhookSlots, ':until': until, ':now': now.getTime() },
-        }),
-      );
-      return { slot, until };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
-  }
-  return undefined;
-}
-
-/** Frees a slot if this attempt still holds it (a lease that expired and was taken by another is left alone). */
-export async function releaseWebhookSlot(db: Db, webhookId: string, lease: { slot: number; until: number }): Promise<void> {
+export async function enterWebhookInFlight(db: Db, webhookId: string, max: number, now: Date): Promise<{ minute: string } | undefined> {
+  const minute = now.toISOString().slice(0, 16);
   try {
     await db.doc.send(
       new UpdateCommand({
         TableName: db.tableName,
-        Key: keys.webhookSlots(webhookId),
-        UpdateExpression: 'REMOVE #s',
-        ConditionExpression: '#s = :until',
-        ExpressionAttributeNames: { '#s': `s${lease.slot}` },
-        ExpressionAttributeValues: { ':until': lease.until },
+        Key: keys.webhookInFlight(webhookId, minute),
+        UpdateExpression: 'SET kind = :kind, expiresAt = :exp ADD n :one',
+        ConditionExpression: 'attribute_not_exists(n) OR n < :max',
+        ExpressionAttributeValues: { ':kind': ItemKind.WebhookInFlight, ':exp': expiresAt(now, TTL.webhookInFlight), ':one': 1, ':max': max },
       }),
     );
+    return { minute };
   } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
   }
+}
+
+/** The attempt is over: one UpdateItem on the counter it entered. */
+export async function leaveWebhookInFlight(db: Db, webhookId: string, entry: { minute: string }): Promise<void> {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.webhookInFlight(webhookId, entry.minute),
+      UpdateExpression: 'ADD n :minus',
+      ExpressionAttributeValues: { ':minus': -1 },
+    }),
+  );
 }
 
 // --- attempts and failed events ---------------------------------------------------------------

@@ -1,10 +1,10 @@
 /**
  * Delivering one queued event to one endpoint (the deliver-webhooks function, an SQS consumer).
  *
- * - Per-endpoint concurrency: an attempt first takes one of the endpoint's delivery slots (a
- *   lease in DynamoDB, data/webhooks.ts). When all are held, the message is put back with a short
- *   jittered delay instead of waiting, so a slow or dead endpoint holds at most its own slots and
- *   never the function's time or another endpoint's events.
+ * - Per-endpoint concurrency: an attempt first enters the endpoint's in-flight counter (one
+ *   conditional write, data/webhooks.ts). When `slots` are already in flight, the message is put
+ *   back with a short jittered delay instead of waiting, so a slow or dead endpoint holds at most
+ *   its own slots and never the function's time or another endpoint's events.
  * - Retries are new messages with a delay (SQS allows 15 min; longer waits carry `notBefore` and
  *   are re-sent until it passes), so the attempt count is ours, not SQS's receive count.
  * - When the schedule is spent the event goes to the failed store (readable, replayable), and
@@ -16,13 +16,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Db } from '../../data/db';
 import {
-  acquireWebhookSlot,
   clearWebhookFailing,
+  enterWebhookInFlight,
   getWebhook,
+  leaveWebhookInFlight,
   markWebhookFailing,
   putDeliveryAttempt,
   putFailedDelivery,
-  releaseWebhookSlot,
   type WebhookEndpoint,
 } from '../../data/webhooks';
 import { logger, metrics } from '../../platform/powertools';
@@ -92,7 +92,7 @@ export async function deliverOne(deps: DeliverDeps, message: DeliveryMessage): P
     );
     return 'failed';
   }
-  const lease = await acquireWebhookSlot(deps.db, endpoint.id, deps.slots, deps.timeoutMs + 5000, now);
+  const lease = await enterWebhookInFlight(deps.db, endpoint.id, deps.slots, now);
   if (!lease) {
     await requeue(deps, message, 1 + Math.round(4 * random()));
     return 'postponed';
@@ -113,7 +113,7 @@ export async function deliverOne(deps: DeliverDeps, message: DeliveryMessage): P
       { policy: deps.policy, resolve: deps.resolve, timeoutMs: deps.timeoutMs },
     );
   } finally {
-    await releaseWebhookSlot(deps.db, endpoint.id, lease);
+    await leaveWebhookInFlight(deps.db, endpoint.id, lease);
   }
   const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
   const base = {

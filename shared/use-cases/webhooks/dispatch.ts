@@ -64,7 +64,16 @@ export function deliveriesFor(endpoints: readonly WebhookEndpoint[], tenantId: s
     .map((e) => ({ v: 1 as const, tenantId, webhookId: e.id, eventId, payload, attempts: 0, createdAt: payload.created_at }));
 }
 
-const imageOf = (r: DynamoDBRecord) => (r.dynamodb?.NewImage ? unmarshall(r.dynamodb.NewImage as Record<string, AttributeValue> as never) : undefined);
+/** What dispatch reads of a claim item; its counter deltas are not needed (and an empty map may come through a stream as `{}`, which unmarshall refuses). */
+const CLAIM_FIELDS = ['sk', 'kind', 'messageId', 'eventId', 'eventType', 'at', 'tenantId', 'jobId', 'templateId', 'tagless', 'recipient', 'recipients'] as const;
+
+function imageOf(r: DynamoDBRecord): Record<string, unknown> | undefined {
+  const image = r.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
+  if (!image) return undefined;
+  const picked: Record<string, AttributeValue> = {};
+  for (const f of CLAIM_FIELDS) if (image[f]) picked[f] = image[f];
+  return unmarshall(picked as never);
+}
 
 /**
  * Dispatches one stream batch. Throws when SQS refuses (the mapping retries the batch; events
