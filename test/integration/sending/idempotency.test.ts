@@ -9,11 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { beginIdempotent } from '../../../shared/data/idempotency';
 import { listJobs } from '../../../shared/data/jobs';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { keyHashOf, requestFingerprint } from '../../../shared/use-cases/sending/idempotency';
 import { verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, type Reply, useApiEnv } from '../api/support';
 
 const t = useTestTable();
