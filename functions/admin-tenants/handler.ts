@@ -1,5 +1,16 @@
 import { httpHandler } from '../../shared/adapters/http/http-handler';
-import { createTenant, getTenant, issueKey, listTenantKeys, listTenants, revokeKey, updateTenant } from '../../shared/data/tenants';
+import {
+  createTenant,
+  getTenant,
+  issueKey,
+  listPausedTenants,
+  listTenantKeys,
+  listTenants,
+  revokeKey,
+  sendingOf,
+  setTenantSending,
+  updateTenant,
+} from '../../shared/data/tenants';
 import { readConfig } from '../../shared/platform/config';
 import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 import { NotFoundError } from '../../shared/rules/errors';
@@ -15,8 +26,20 @@ export const handler = httpHandler({
     return { ...tenantView(created.tenant, deps.plans), apiKey: created.apiKey, keyId: created.keyId };
   },
   'GET /v1/admin/tenants': async ({ query }) => {
-    const page = await listTenants(deps.db, query);
-    return { tenants: page.tenants.map((t) => tenantView(t, deps.plans)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    // Paused tenants come from their own small list; `active` filters the page of all tenants.
+    const page = query.status === 'paused' ? await listPausedTenants(deps.db, query) : await listTenants(deps.db, query);
+    const tenants = query.status === 'active' ? page.tenants.filter((t) => sendingOf(t).status === 'active') : page.tenants;
+    return { tenants: tenants.map((t) => tenantView(t, deps.plans)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  },
+  'POST /v1/admin/tenants/{id}/pause': async ({ params, body, now }) => {
+    const t = await setTenantSending(deps.db, params.id, { status: 'paused', by: 'operator', reason: body.reason }, now);
+    if (!t) throw new NotFoundError('Tenant not found');
+    return tenantView(t, deps.plans);
+  },
+  'POST /v1/admin/tenants/{id}/resume': async ({ params, now }) => {
+    const t = await setTenantSending(deps.db, params.id, { status: 'active', by: 'operator' }, now);
+    if (!t) throw new NotFoundError('Tenant not found');
+    return tenantView(t, deps.plans);
   },
   'GET /v1/admin/tenants/{id}': async ({ params }) => {
     const tenant = await getTenant(deps.db, params.id);

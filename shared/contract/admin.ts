@@ -1,8 +1,8 @@
 /** /v1/admin/…: tenants, their plans and limits, and their API keys. */
 import * as z from 'zod';
 import { MAX_ANCHOR_DAY } from '../rules/billing-period';
-import { Count, Id, pageQuery, Timestamp } from './common';
-import { PlanName } from './reads';
+import { Count, Id, Timestamp } from './common';
+import { PlanName, SendingStatus } from './reads';
 
 const limit = z.number().int().min(0).max(1_000_000_000);
 const anchorDay = z.number().int().min(1).max(MAX_ANCHOR_DAY);
@@ -51,6 +51,7 @@ export const Tenant = z
     templates: z.object({ used: Count, active: Count, allocated: Count }).strict(),
     created_at: Timestamp,
     updated_at: Timestamp,
+    sending: SendingStatus,
   })
   .strict()
   .meta({ id: 'Tenant' });
@@ -68,7 +69,22 @@ export const CreatedTenant = Tenant.extend({ apiKey: z.string().meta({ descripti
   .strict()
   .meta({ id: 'CreatedTenant' });
 export type CreatedTenant = z.infer<typeof CreatedTenant>;
-export const TenantsQuery = pageQuery(100, 50);
+export const TenantsQuery = z
+  .object({
+    status: z.enum(['active', 'paused']).optional().meta({ description: '`paused`: only paused tenants (read from the paused list, not a scan); `active`: the others' }),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be an integer')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(100))
+      .optional()
+      .meta({ description: '1–100, default 50' }),
+    cursor: Id.optional().meta({ description: 'the `nextCursor` of the previous page' }),
+  })
+  .strict()
+  .transform((q) => ({ ...q, limit: q.limit ?? 50 }));
+export const PauseTenantRequest = z.object({ reason: z.string().trim().min(1).max(500) }).strict().meta({ id: 'PauseTenantRequest' });
+export type PauseTenantRequest = z.input<typeof PauseTenantRequest>;
 export const TenantList = z.object({ tenants: z.array(Tenant), nextCursor: z.string().optional() }).strict().meta({ id: 'TenantList' });
 export type TenantList = z.infer<typeof TenantList>;
 export const CreatedKey = z.object({ id: z.string(), apiKey: z.string().meta({ description: 'shown once' }) }).strict().meta({ id: 'CreatedKey' });

@@ -151,6 +151,17 @@ export type Stats = Omit<z.infer<typeof Stats>, 'range'> & { range: StatsRange }
 
 export const RateReputation = z.object({ rate: z.number().min(0), status: ReputationStatus }).strict().meta({ id: 'RateReputation' });
 export type RateReputation = z.infer<typeof RateReputation>;
+export const SendingStatus = z
+  .object({
+    status: z.enum(['active', 'paused']),
+    reason: z.string().optional(),
+    changed_at: Timestamp.optional().meta({ description: 'absent when it never changed' }),
+    by: z.enum(['policy', 'operator', 'ses']).optional().meta({ description: 'who changed it last: the reputation policy, the operator, or SES' }),
+  })
+  .strict()
+  .meta({ id: 'SendingStatus', description: "whether the tenant may send; a paused tenant's sends are refused (403 SendingPausedError) and its queued jobs are held" });
+export type SendingStatus = z.infer<typeof SendingStatus>;
+
 export const Reputation = z
   .object({
     status: ReputationStatus,
@@ -158,6 +169,7 @@ export const Reputation = z
     complaintRate: RateReputation.meta({ description: 'complaints over sends; Under review at 0.1 %, At risk at 0.5 %' }),
     representativeVolume: Count,
     period: z.object({ start: Timestamp, end: Timestamp, days: Count }).strict(),
+    sending: SendingStatus.optional().meta({ description: "the tenant's sending status (always present on GET /v1/reputation)" }),
   })
   .strict()
   .meta({ id: 'Reputation' });

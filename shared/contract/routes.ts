@@ -6,7 +6,19 @@
  * types are inferred from the same schemas.
  */
 import type * as z from 'zod';
-import { CreatedKey, CreatedTenant, CreateTenantRequest, EmptyBody, KeyPath, Tenant, TenantDetails, TenantList, TenantsQuery, UpdateTenantRequest } from './admin';
+import {
+  CreatedKey,
+  CreatedTenant,
+  CreateTenantRequest,
+  EmptyBody,
+  KeyPath,
+  PauseTenantRequest,
+  Tenant,
+  TenantDetails,
+  TenantList,
+  TenantsQuery,
+  UpdateTenantRequest,
+} from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
 import { BatchAccepted, BatchEmailRequest, Email } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
@@ -202,7 +214,7 @@ export const CONTRACT = {
     headers: SendHeaders,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError'],
+    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError', 'SendingPausedError'],
   }),
   'POST /v1/emails/bulk': route({
     function: 'send-api',
@@ -214,7 +226,7 @@ export const CONTRACT = {
     headers: SendHeaders,
     status: 202,
     response: JobAccepted,
-    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError'],
+    errors: ['ConflictError', 'NotFoundError', 'IdempotencyError', 'SendingPausedError'],
   }),
   'POST /v1/emails/batch': route({
     function: 'send-api',
@@ -226,7 +238,7 @@ export const CONTRACT = {
     headers: SendHeaders,
     status: 202,
     response: BatchAccepted,
-    errors: ['ConflictError', 'IdempotencyError'],
+    errors: ['ConflictError', 'IdempotencyError', 'SendingPausedError'],
   }),
   'GET /v1/emails/{id}': route({
     function: 'send-api',
@@ -491,6 +503,29 @@ export const CONTRACT = {
     params: IdPath,
     query: NoQuery,
     body: UpdateTenantRequest,
+    status: 200,
+    response: Tenant,
+  }),
+  'POST /v1/admin/tenants/{id}/pause': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: "Pause a tenant's sending: its sends answer 403 SendingPausedError, its queued jobs are held (deferred) until it is resumed",
+    params: IdPath,
+    query: NoQuery,
+    body: PauseTenantRequest,
+    status: 200,
+    response: Tenant,
+  }),
+  'POST /v1/admin/tenants/{id}/resume': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary: "Resume a tenant's sending: held jobs continue where they stopped; the reputation policy's window starts now",
+    params: IdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
     status: 200,
     response: Tenant,
   }),

@@ -12,7 +12,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-plans/usage-plans';
-import { ConflictError, InternalError, NotFoundError } from '../rules/errors';
+import { ConflictError, InternalError, NotFoundError, SendingPausedError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import { loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../rules/plans';
 import { type ApiKeyRecord, listApiKeys, newKeyWrites, revokeApiKey } from './api-keys';
@@ -47,6 +47,23 @@ export interface Tenant extends TenantLimits {
   updated_at: string;
   /** Incremented by every update; the optimistic lock of updateTenant. */
   version: number;
+  /** Whether the tenant may send (absent: active, never changed). Changed by setTenantSending only. */
+  sending?: SendingStatus;
+}
+
+export const SENDING_STATUSES = ['active', 'paused'] as const;
+export const STATUS_CHANGERS = ['policy', 'operator', 'ses'] as const;
+export interface SendingStatus {
+  status: (typeof SENDING_STATUSES)[number];
+  reason?: string;
+  changed_at?: string;
+  by?: (typeof STATUS_CHANGERS)[number];
+  /** Where the reputation policy's evaluation window starts: the last resumption (old bounces do not pause again). */
+  evaluationStart?: string;
+}
+
+export function sendingOf(t: Pick<Tenant, 'sending'>): SendingStatus {
+  return t.sending ?? { status: 'active' };
 }
 
 export interface EffectiveLimits {
@@ -98,6 +115,15 @@ const tenantItem = z.object({
   updated_at: z.string(),
   // Absent on tenants written before versions existed.
   version: z.number().int().nonnegative().default(0),
+  sending: z
+    .object({
+      status: z.enum(SENDING_STATUSES),
+      reason: z.string().optional(),
+      changed_at: z.string().optional(),
+      by: z.enum(STATUS_CHANGERS).optional(),
+      evaluationStart: z.string().optional(),
+    })
+    .optional(),
 });
 
 function fromItem(item: Record<string, unknown>): Tenant {
@@ -114,6 +140,106 @@ function fromItem(item: Record<string, unknown>): Tenant {
 export async function getTenant(db: Db, tenantId: string, opts: { consistent?: boolean } = {}): Promise<Tenant | undefined> {
   const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ConsistentRead: opts.consistent }));
   return out.Item ? fromItem(out.Item) : undefined;
+}
+
+/**
+ * Pauses or resumes a tenant's sending. Not a versioned update: it sets only `sending`, so it
+ * never loses another field's change (like the template counts). The tenant's entry in the
+ * paused list is written or removed in the same transaction. `onlyIfActive` makes a pause
+ * conditional (the policy never overrides an operator's or SES's decision, nor pauses twice).
+ * Resuming starts the policy's evaluation window afresh. Undefined when the condition failed.
+ */
+export async function setTenantSending(
+  db: Db,
+  tenantId: string,
+  next: { status: SendingStatus['status']; by: NonNullable<SendingStatus['by']>; reason?: string; onlyIfActive?: boolean },
+  now: Date,
+): Promise<Tenant | undefined> {
+  const at = now.toISOString();
+  const current = await getTenant(db, tenantId, { consistent: true });
+  if (!current) throw new NotFoundError('Tenant not found');
+  const sending: SendingStatus = {
+    status: next.status,
+    changed_at: at,
+    by: next.by,
+    ...(next.reason ? { reason: next.reason } : {}),
+    ...(next.status === 'active' ? { evaluationStart: at } : current.sending?.evaluationStart ? { evaluationStart: current.sending.evaluationStart } : {}),
+  };
+  const paused = next.status === 'paused';
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: db.tableName,
+              Key: keys.tenant(tenantId),
+              UpdateExpression: 'SET sending = :sending',
+              ConditionExpression: next.onlyIfActive ? 'attribute_exists(pk) AND (attribute_not_exists(sending) OR sending.#status = :active)' : 'attribute_exists(pk)',
+              ...(next.onlyIfActive ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+              ExpressionAttributeValues: { ':sending': sending, ...(next.onlyIfActive ? { ':active': 'active' } : {}) },
+            },
+          },
+          paused
+            ? { Put: { TableName: db.tableName, Item: { ...keys.pausedTenant(tenantId), kind: ItemKind.PausedTenant, pausedTenantId: tenantId, by: next.by, changed_at: at } } }
+            : { Delete: { TableName: db.tableName, Key: keys.pausedTenant(tenantId) } },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      if (next.onlyIfActive) return undefined;
+      throw new NotFoundError('Tenant not found');
+    }
+    throw err;
+  }
+  return { ...current, sending };
+}
+
+/** Throws SendingPausedError (403) when the tenant's sending is paused: one strongly consistent GetItem. */
+export async function assertTenantSending(db: Db, tenantId: string): Promise<void> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ProjectionExpression: 'sending', ConsistentRead: true }));
+  const sending = out.Item?.sending as SendingStatus | undefined;
+  if (sending?.status === 'paused') throw new SendingPausedError(`Sending is paused for this tenant (${sending.by ?? 'operator'}): ${sending.reason ?? 'no reason given'}`);
+}
+
+/** Paused tenants, one page of the paused list (never a scan of all tenants). */
+export async function listPausedTenants(db: Db, opts: { limit: number; cursor?: string }): Promise<{ tenants: Tenant[]; nextCursor?: string }> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.pausedTenantsPartition },
+      Limit: opts.limit,
+      ...(opts.cursor ? { ExclusiveStartKey: keys.pausedTenant(opts.cursor) } : {}),
+    }),
+  );
+  const ids = (out.Items ?? []).map((i) => String(i.pausedTenantId));
+  const tenants = (await Promise.all(ids.map((id) => getTenant(db, id)))).filter((t): t is Tenant => t !== undefined);
+  const last = ids.at(-1);
+  return { tenants, ...(out.LastEvaluatedKey && last ? { nextCursor: last } : {}) };
+}
+
+/** How many tenants the reputation policy has paused: one Query of the paused list, keys only (its size, not the number of tenants). */
+export async function countPausedByPolicy(db: Db): Promise<number> {
+  let n = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.doc.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: '#by = :policy',
+        ExpressionAttributeNames: { '#by': 'by' },
+        ExpressionAttributeValues: { ':pk': keys.pausedTenantsPartition, ':policy': 'policy' },
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
+      }),
+    );
+    n += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return n;
 }
 
 /** Every tenant, oldest first (ids are ULIDs), through GSI1. */

@@ -14,8 +14,10 @@ import type { Reputation } from '../../contract/reads';
 import { type Counts, readDays } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { utcDay } from '../../data/keys';
+import { getTenant } from '../../data/tenants';
 import { lastDays } from '../../rules/time';
 import { rate } from './stats';
+import { sendingView } from './views';
 
 export type { Reputation };
 
@@ -69,6 +71,12 @@ export function computeReputation(days: ReadonlyMap<string, Counts>, now: Date):
     representativeVolume: c.sent,
     period: { start: `${c.from}T00:00:00.000Z`, end: now.toISOString(), days: c.days },
   };
+}
+
+/** GET /v1/reputation: the rates and the tenant's sending status. */
+export async function getTenantReputation(db: Db, tenantId: string, now: Date): Promise<Reputation> {
+  const [rep, tenant] = await Promise.all([getReputation(db, tenantId, now), getTenant(db, tenantId)]);
+  return { ...rep, sending: sendingView(tenant ?? {}) };
 }
 
 export async function getReputation(db: Db, tenantId: string, now: Date): Promise<Reputation> {

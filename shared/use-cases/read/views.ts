@@ -1,7 +1,7 @@
 /** How templates, tenants and keys appear in API responses (internal fields left out). */
 import type { ApiKeyRecord } from '../../data/api-keys';
 import type { Template } from '../../data/templates';
-import { effectiveLimits, type Tenant } from '../../data/tenants';
+import { effectiveLimits, sendingOf, type Tenant } from '../../data/tenants';
 import type { Plan, PlanName } from '../../rules/plans';
 
 export function templateView(t: Template) {
@@ -25,7 +25,14 @@ export function tenantView(t: Tenant, plans: Record<PlanName, Plan>) {
     templates: { used: t.templatesUsed, active: t.templatesActive, allocated: limits.templatesAllocated },
     created_at: t.created_at,
     updated_at: t.updated_at,
+    sending: sendingView(t),
   };
+}
+
+/** The tenant's sending status as the API shows it (the policy's evaluation start stays internal). */
+export function sendingView(t: Pick<Tenant, 'sending'>) {
+  const { evaluationStart: _e, ...view } = sendingOf(t);
+  return view;
 }
 
 export function keyView(k: ApiKeyRecord) {

@@ -11,6 +11,7 @@ import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putJobU
 import { utcDay } from '../../data/keys';
 import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
+import { assertTenantSending } from '../../data/tenants';
 import { billingPeriod } from '../../rules/billing-period';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
@@ -106,6 +107,7 @@ async function storeAndEnqueue(
   j: { tenantId: string; type: Job['type']; priority: Priority; templateId?: string; content: JobContent; units: WorkUnit[]; recipients: number },
 ): Promise<Job> {
   // After validation (a malformed request is a 400 first), before anything is reserved or stored.
+  await assertTenantSending(deps.db, j.tenantId);
   await deps.assertSendingDomain(j.tenantId, j.content.from);
   const now = (deps.now ?? (() => new Date()))();
   const capPeriod = await admitUnderHardCap(deps, j.tenantId, j.recipients, now);

@@ -31,6 +31,7 @@ import {
   settleUnits,
 } from '../../data/send-records';
 import { normalizeEmail, type SuppressionReason, type SuppressionScope, suppressedAmong, suppressionScopeOf } from '../../data/suppressions';
+import { getTenant, sendingOf } from '../../data/tenants';
 import { logger } from '../../platform/powertools';
 import { backoffMs, effectiveRate, quotaHold, slotOf } from '../../rules/pacing';
 import { RenderError, renderContent } from '../../rules/render';
@@ -131,6 +132,8 @@ interface Invocation {
   pool: <T>(fn: () => Promise<T>) => Promise<T>;
   tickets: TicketBroker;
   stats: SendStats;
+  /** Each tenant's paused reason (undefined: active), read once per invocation. */
+  paused: Map<string, Promise<string | undefined>>;
 }
 
 /** What every unit of one message needs. */
@@ -166,6 +169,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     pool: pLimit(deps.settings.maxConcurrency),
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
     stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0 },
+    paused: new Map(),
   };
   return {
     stats: run.stats,
@@ -196,7 +200,10 @@ function parseWorkMessage(record: { messageId: string; body: string }): WorkMess
 async function sendMessage(run: Invocation, message: WorkMessage): Promise<void> {
   const { job, content } = await loadJob(run, message);
   const snapshot = await run.deps.account();
-  const hold = quotaHold(snapshot);
+  // A paused tenant's units wait like quota-held ones: re-queued with the hold delay, the job
+  // deferred with the reason, sent where they stopped once the tenant is resumed.
+  const paused = await pausedReason(run, job.tenantId);
+  const hold = paused ? { hold: true, reason: paused } : quotaHold(snapshot);
   const everyUnitSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
   const later =
     hold.hold && !everyUnitSettled
@@ -206,6 +213,19 @@ async function sendMessage(run: Invocation, message: WorkMessage): Promise<void>
   const holdReason = later.find((r) => r.holdReason)?.holdReason;
   if (holdReason) await markJobDeferred(run.deps.db, job.tenantId, job.id, holdReason, new Date(run.now()));
   await finalizeJobIfSettled(run.deps.db, job.tenantId, job.id, new Date(run.now()));
+}
+
+/** Why the tenant's sending is paused, or undefined: one read per tenant per invocation. */
+function pausedReason(run: Invocation, tenantId: string): Promise<string | undefined> {
+  let known = run.paused.get(tenantId);
+  if (!known) {
+    known = getTenant(run.deps.db, tenantId).then((t) => {
+      const s = t ? sendingOf(t) : undefined;
+      return s?.status === 'paused' ? `Sending paused (${s.by ?? 'operator'}): ${s.reason ?? 'no reason given'}` : undefined;
+    });
+    run.paused.set(tenantId, known);
+  }
+  return known;
 }
 
 async function loadJob(run: Invocation, message: WorkMessage): Promise<{ job: Job; content: JobContent }> {

@@ -4,7 +4,7 @@ import { addSuppression } from '../../../shared/data/suppressions';
 import { createTenant } from '../../../shared/data/tenants';
 import { useTestTable } from '../../support/table';
 import { InMemoryUsagePlans } from '../../support/usage-plans';
-import { call, useApiEnv } from './support';
+import { type Call, call, useApiEnv } from './support';
 
 const t = useTestTable();
 
@@ -58,7 +58,7 @@ describe('/v1/suppressions', () => {
 
   it('bad input is a 400 naming the field', async () => {
     const a = await tenant();
-    const cases = [
+    const cases: { c: Omit<Call, 'key'>; field: string }[] = [
       { c: { method: 'POST', resource: '/v1/suppressions', body: { email: 'not-an-address' } }, field: 'email' },
       { c: { method: 'POST', resource: '/v1/suppressions', body: { email: 'a@b.example', reason: 'bounce' } }, field: 'reason' },
       { c: { method: 'GET', resource: '/v1/suppressions', query: { reason: 'spam' } }, field: 'reason' },

@@ -14,7 +14,7 @@ import { utcDay } from '../../../shared/data/keys';
 import { getMessage } from '../../../shared/data/messages';
 import { getSendRecord } from '../../../shared/data/send-records';
 import { addSuppression } from '../../../shared/data/suppressions';
-import { createTenant } from '../../../shared/data/tenants';
+import { createTenant, setTenantSending } from '../../../shared/data/tenants';
 import { loadPlans } from '../../../shared/rules/plans';
 import { type CreateJobDeps, createBulkJob, createSingleEmailJob } from '../../../shared/use-cases/sending/create-job';
 import { suppressedMessageId } from '../../../shared/use-cases/sending/report-suppressed';
@@ -165,5 +165,32 @@ describe('the sender and the suppression list', () => {
     const [done] = await runUntilSettled(OTHER, [job.id]);
     expect(done).toMatchObject({ status: 'completed', accepted: 1 });
     expect(sentTo(job.id)).toEqual(['b-3@x.example.net']);
+  });
+});
+
+describe('a paused tenant', () => {
+  it('its queued job is held (deferred with the reason, nothing sent) and finishes after the resume, each recipient once', async () => {
+    const job = await createBulkJob(deps(), TENANT, {
+      from: 'news@sup.example.org',
+      subject: 'Hi',
+      text: 'Hello',
+      recipients: Array.from({ length: 8 }, (_, i) => ({ to: `held-${i}@x.example.net` })),
+    });
+    await setTenantSending(t.db, TENANT, { status: 'paused', by: 'operator', reason: 'bounce review' }, new Date());
+    await runEventSourceMapping(sqs.sqs, [queues.high, queues.normal, queues.low], handler, {
+      concurrency: 2,
+      batchSize: 5,
+      timeoutMs: 20_000,
+      idleMs: 50,
+      until: async () => (await getJob(t.db, TENANT, job.id))?.status === 'deferred',
+    });
+    const held = await getJob(t.db, TENANT, job.id);
+    expect(held).toMatchObject({ status: 'deferred', accepted: 0 });
+    expect(held?.deferredReason).toContain('bounce review');
+    expect(sentTo(job.id)).toEqual([]);
+    await setTenantSending(t.db, TENANT, { status: 'active', by: 'operator' }, new Date());
+    const [done] = await runUntilSettled(TENANT, [job.id]);
+    expect(done).toMatchObject({ status: 'completed', accepted: 8, settled: 8 });
+    expect(sentTo(job.id).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `held-${i}@x.example.net`).sort());
   });
 });
