@@ -208,12 +208,16 @@ export class Mailmeter {
         this.request<CreatedTenant>('POST', '/v1/admin/tenants', options, { body }),
       get: (id: string, options?: RequestOptions) =>
         this.request<TenantDetails>('GET', `/v1/admin/tenants/${seg(id)}`, options),
-      list: (params: ListParams = {}, options?: RequestOptions) =>
+      list: (params: ListParams & { status?: 'active' | 'paused' } = {}, options?: RequestOptions) =>
         this.request<TenantList>('GET', '/v1/admin/tenants', options, {
-          query: { limit: params.limit, cursor: params.cursor },
+          query: { limit: params.limit, cursor: params.cursor, status: params.status },
         }),
       update: (id: string, body: UpdateTenantRequest, options?: RequestOptions) =>
         this.request<Tenant>('PATCH', `/v1/admin/tenants/${seg(id)}`, options, { body }),
+      /** Its sends answer SendingPausedError and its queued jobs wait until `resume`. */
+      pause: (id: string, reason: string, options?: RequestOptions) =>
+        this.request<Tenant>('POST', `/v1/admin/tenants/${seg(id)}/pause`, options, { body: { reason } }),
+      resume: (id: string, options?: RequestOptions) => this.request<Tenant>('POST', `/v1/admin/tenants/${seg(id)}/resume`, options),
     },
     domains: {
       /** With `verified: true`: an identity the operator already verified in SES (never deleted from SES by Mailmeter). */

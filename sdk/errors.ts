@@ -19,6 +19,8 @@ export class MailmeterError extends Error {
 
 export class AuthenticationError extends MailmeterError {}
 export class ForbiddenError extends MailmeterError {}
+/** 403: the tenant's sending is paused (by the operator, the reputation policy or SES); the message says why. */
+export class SendingPausedError extends MailmeterError {}
 export class NotFoundError extends MailmeterError {}
 /** 409: an allocation is used up (templates, or a tenant's opt-in hard cap on sends), or a concurrent change. */
 export class ConflictError extends MailmeterError {}
@@ -96,6 +98,8 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
       return new AuthenticationError(message, status, type);
     case 'ForbiddenError':
       return new ForbiddenError(message, status, type);
+    case 'SendingPausedError':
+      return new SendingPausedError(message, status, type);
     case 'ValidationError':
       return new ValidationError(message, status, typeof envelope?.field === 'string' ? envelope.field : '', type);
     case 'NotFoundError':

@@ -11,6 +11,7 @@ export {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitError,
+  SendingPausedError,
   ValidationError,
 } from './errors';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';

@@ -19,6 +19,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitError,
+  SendingPausedError,
   ValidationError,
 } from '../../../sdk';
 
@@ -122,6 +123,7 @@ describe('Mailmeter client: error mapping', () => {
   const cases: [Response, new (...args: never[]) => MailmeterError, number][] = [
     [failure(401, 'AuthenticationError', 'Missing or invalid API key'), AuthenticationError, 401],
     [failure(403, 'ForbiddenError', 'needs an admin key'), ForbiddenError, 403],
+    [failure(403, 'SendingPausedError', 'Sending is paused for this tenant (policy): hard-bounce rate 6%'), SendingPausedError, 403],
     [failure(404, 'NotFoundError', 'No job'), NotFoundError, 404],
     [failure(409, 'ConflictError', 'hard cap reached'), ConflictError, 409],
     [failure(413, 'PayloadTooLargeError', 'too large'), PayloadTooLargeError, 413],
