@@ -268,6 +268,67 @@ describe('delivery', () => {
     for (const bodies of bodiesById.values()) expect(bodies.size).toBe(1);
   });
 
+  it('a slow endpoint holds at most its own concurrency (4) and never delays another tenant endpoint', async () => {
+    const slowTenant = await newTenant();
+    const fastTenant = await newTenant();
+    const arrivals: { path: string; at: number }[] = [];
+    receiver.behave((p) => {
+      arrivals.push({ path: p, at: Date.now() });
+      return p === '/slow' ? { status: 200, delayMs: 1500 } : 200;
+    });
+    await addEndpoint(slowTenant.key, receiver.url('/slow'), ['email.sent']);
+    await addEndpoint(fastTenant.key, receiver.url('/fast'), ['email.sent']);
+    const slowSends = Array.from({ length: 10 }, (_, i) => ses.send(message(slowTenant.id, [`s${i}@example.net`])));
+    await ingestSesEvents(t.db, [...slowSends, ses.send(message(fastTenant.id, ['f@example.net']))]);
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath('/slow').length >= 10 && byPath('/fast').length >= 1, 30_000);
+    receiver.behave(() => 200);
+    const slow = arrivals.filter((a) => a.path === '/slow').map((a) => a.at);
+    const fast = arrivals.find((a) => a.path === '/fast')?.at ?? Number.POSITIVE_INFINITY;
+    expect(slow).toHaveLength(10);
+    // Each slow request takes 1.5 s: how many were open when each arrived.
+    const concurrent = slow.map((at) => slow.filter((other) => other <= at && other > at - 1500).length);
+    expect(Math.max(...concurrent)).toBeLessThanOrEqual(4);
+    // The fast endpoint's event did not wait for the slow endpoint's backlog (10 at 4 at a time: ≥ 3 rounds of 1.5 s).
+    expect(fast).toBeLessThan(Math.max(...slow) - 1500);
+  });
+
+  it('an endpoint failing for 5 days is disabled with a reason; its events are kept as failed; re-enabling starts afresh', async () => {
+    const tenant = await newTenant();
+    const path = '/five-days';
+    receiver.behave((p) => (p === path ? 500 : 200));
+    const { id } = await addEndpoint(tenant.key, receiver.url(path), ['email.sent']);
+    const at = (days: number) => new Date(Date.now() + days * 86_400_000);
+    const msg = (eventId: string, now: Date) => ({
+      v: 1 as const,
+      tenantId: tenant.id,
+      webhookId: id,
+      eventId,
+      payload: { type: 'email.sent', created_at: now.toISOString(), data: {} },
+      attempts: 2,
+      createdAt: now.toISOString(),
+    });
+    const { deliverOne } = await import('../../../shared/use-cases/webhooks/deliver');
+    expect(await deliverOne({ ...pipeline.deliverDeps, now: () => at(0) }, msg('five-1', at(0)))).toBe('failed');
+    const failing = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key });
+    expect(failing.body.data).toMatchObject({ enabled: true, failing_since: expect.any(String) });
+    expect(await deliverOne({ ...pipeline.deliverDeps, now: () => at(5.01) }, msg('five-2', at(5.01)))).toBe('failed');
+    const disabled = await call({ method: 'GET', resource: '/v1/webhooks/{id}', pathParameters: { id }, key: tenant.key });
+    expect(disabled.body.data.enabled).toBe(false);
+    expect(disabled.body.data.disabled_reason).toMatch(/every delivery failed since/);
+    // While disabled nothing is sent; the event is kept as failed, to replay after re-enabling.
+    const before = byPath(path).length;
+    expect(await deliverOne({ ...pipeline.deliverDeps, now: () => at(5.02) }, msg('five-3', at(5.02)))).toBe('failed');
+    expect(byPath(path)).toHaveLength(before);
+    const failed = await call({ method: 'GET', resource: '/v1/webhooks/{id}/deliveries', pathParameters: { id }, query: { status: 'failed' }, key: tenant.key });
+    expect(failed.body.data.deliveries.map((d: { event_id: string }) => d.event_id).sort()).toEqual(['five-1', 'five-2', 'five-3']);
+    const enabled = await call({ method: 'PATCH', resource: '/v1/webhooks/{id}', pathParameters: { id }, body: { enabled: true }, key: tenant.key });
+    expect(enabled.body.data.enabled).toBe(true);
+    expect(enabled.body.data.disabled_reason).toBeUndefined();
+    expect(enabled.body.data.failing_since).toBeUndefined();
+    receiver.behave(() => 200);
+  });
+
   it('a redirect is not followed: the 302 is a failed attempt and its target is never contacted', async () => {
     const target = await startReceiver();
     try {
