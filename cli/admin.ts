@@ -9,6 +9,7 @@
  *   npm run admin -- revoke-key  --tenant ID --key KEY_ID --endpoint URL --admin-key KEY
  *   npm run admin -- list-tenants --endpoint URL --admin-key KEY
  *   npm run admin -- bootstrap-admin --table NAME [--region R]
+ *   npm run admin -- reconcile --day YYYY-MM-DD --table NAME [--region R]
  *
  * MAILMETER_ENDPOINT and MAILMETER_ADMIN_KEY may replace --endpoint and --admin-key (keeps the
  * key out of shell history). Keys are printed once; only their hash is stored.
@@ -18,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAdminKey } from '../shared/data/api-keys';
 import { createDb } from '../shared/data/db';
+import { driftSize, reconcileDay } from '../shared/use-cases/reconcile/reconcile-day';
 
 export interface CliIo {
   fetch: typeof fetch;
@@ -33,6 +35,8 @@ const USAGE = `usage: npm run admin -- <command> [options]
   revoke-key    --tenant ID --key KEY_ID                         revoke a key
   list-tenants                                                   list every tenant
   bootstrap-admin --table NAME [--region R]                      write the first admin key to DynamoDB
+  reconcile --day YYYY-MM-DD --table NAME [--region R]           recount the day from its claims, compare with the
+                                                                 counters, keep the drift report (exit 3 on drift)
 API commands need --endpoint URL and --admin-key KEY (or MAILMETER_ENDPOINT, MAILMETER_ADMIN_KEY).`;
 
 class UsageError extends Error {}
@@ -51,6 +55,7 @@ const OPTIONS = {
   key: { type: 'string' },
   table: { type: 'string' },
   region: { type: 'string' },
+  day: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -105,6 +110,18 @@ export async function runAdminCli(argv: string[], io: CliIo): Promise<number> {
       io.out(`admin key ${keyId} created in table ${table}`);
       io.out(`ADMIN KEY (shown once, store it now): ${apiKey}`);
       return 0;
+    }
+    if (command === 'reconcile') {
+      // Straight to DynamoDB, as the scheduled function does (locally: AWS_ENDPOINT_URL_DYNAMODB).
+      const day = required('day', values.day);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new UsageError('--day must be YYYY-MM-DD');
+      const table = required('table', values.table ?? io.env.TABLE_NAME);
+      const db = createDb(table, values.region ? { region: values.region } : {});
+      const report = await reconcileDay(db, day, new Date());
+      io.out(JSON.stringify(report, null, 2));
+      const size = driftSize(report);
+      io.out(size === 0 ? `${day}: no drift (${report.claims} claims, ${report.scopes} counters)` : `${day}: DRIFT of ${size} across ${report.drift.length} counters`);
+      return size === 0 ? 0 : 3;
     }
     const target: ApiTarget = {
       endpoint: required('endpoint', values.endpoint ?? io.env.MAILMETER_ENDPOINT),

@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import { httpHandler, RawResponse } from '../../shared/adapters/http/http-handler';
+import { getDriftReport } from '../../shared/data/reconciliation';
 import { s3Client } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
+import { NotFoundError } from '../../shared/rules/errors';
 import { billingPage, toCsv } from '../../shared/use-cases/billing/billing-export';
 import { createUsageExport, type ExportDeps, readUsageExport } from '../../shared/use-cases/billing/usage-export';
 import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
@@ -36,4 +38,9 @@ export const handler = httpHandler({
   },
   'POST /v1/admin/usage-exports': ({ body, now }) => createUsageExport(deps, body.period, now),
   'GET /v1/admin/usage-exports/{id}': ({ params, now }) => readUsageExport(deps, params.id, now),
+  'GET /v1/admin/reconciliation': async ({ query }) => {
+    const report = await getDriftReport(deps.db, query.day);
+    if (!report) throw new NotFoundError(`No reconciliation of ${query.day} yet (it runs each night for the previous UTC day)`);
+    return report;
+  },
 });

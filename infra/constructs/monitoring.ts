@@ -21,6 +21,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../shared/contract/routes';
 import { SERVICE_NAME } from '../../shared/platform/powertools';
+import { COUNTER_DRIFT_METRIC } from '../../shared/use-cases/reconcile/reconcile-day';
 import { REDRIVE_METRIC } from '../../shared/use-cases/sending/redrive';
 import { WEBHOOK_FAILED_METRIC } from '../../shared/use-cases/webhooks/deliver';
 import type { StageConfig } from '../config';
@@ -28,6 +29,8 @@ import type { MailmeterState } from './state';
 
 /** The poller's EMF metric (Powertools adds the `service` dimension to every metric). */
 export const QUOTA_METRIC = { namespace: 'Mailmeter', metricName: 'QuotaUsedPercent', dimensions: { service: SERVICE_NAME } } as const;
+/** The reconciliation's EMF metric (functions/reconcile-counters). */
+export const COUNTER_DRIFT_ALARM_METRIC = { namespace: 'Mailmeter', metricName: COUNTER_DRIFT_METRIC, dimensions: { service: SERVICE_NAME } } as const;
 
 /** The re-drive's EMF metric (functions/redrive-jobs). */
 export const REDRIVE_ALARM_METRIC = { namespace: 'Mailmeter', metricName: REDRIVE_METRIC, dimensions: { service: SERVICE_NAME } } as const;
@@ -88,6 +91,11 @@ export class Monitoring extends Construct {
     // An event whose retries (about a day) are spent: the tenant's endpoint missed it until it is replayed.
     const webhookFailed = new Metric({ ...WEBHOOK_FAILED_ALARM_METRIC, statistic: 'Sum', period: Duration.minutes(15) });
     alarm('WebhookDeliveriesFailed', webhookFailed, 1, 'A webhook event exhausted its retries (see GET /v1/webhooks/{id}/deliveries?status=failed; replayable)');
+
+    // The daily reconciliation found counters that differ from the recount of the claims (a
+    // replayed or lost stream record): billing figures are off until corrected. One point a day.
+    const drift = new Metric({ ...COUNTER_DRIFT_ALARM_METRIC, statistic: 'Maximum', period: Duration.days(1) });
+    alarm('CounterDrift', drift, 1, 'The counter reconciliation found drift (see GET /v1/admin/reconciliation?day=)');
 
     for (const { name, queue } of state.deadLetterQueues) {
       alarm(

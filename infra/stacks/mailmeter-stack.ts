@@ -97,6 +97,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'aggregate-counters': { table: 'RW', timeout: Duration.seconds(60) },
     'poll-send-quota': { table: 'RW', timeout: Duration.seconds(30) },
     'verify-domains': { table: 'RW', timeout: Duration.seconds(60) },
+    'reconcile-counters': { table: 'RW', timeout: Duration.minutes(15), memorySize: 1024 },
     // Reads endpoint lists (cached) and, for an untagged legacy event, the message's summary; writes nothing to the table.
     'dispatch-webhooks': { table: 'RO', timeout: Duration.seconds(60) },
     'deliver-webhooks': { table: 'RW', timeout: Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS) },
@@ -173,6 +174,15 @@ export class MailmeterStack extends Stack {
       new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [state.usageExports.arnForObjects('usage/*')] }),
     );
     state.key.grant(exporter, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+    // Counters reconciled: each night the previous UTC day is recounted from its claim items
+    // (through the claim-day index of gsi1) and compared with the counters; drift → CounterDrift.
+    new Rule(this, 'ReconcileSchedule', {
+      description: `Mailmeter ${stage.name}: reconcile the previous UTC day's counters`,
+      // 02:00 UTC: late events of the previous day (SNS/SQS retries, the aggregator's batching) are in by then.
+      schedule: Schedule.cron({ minute: '0', hour: '2' }),
+      targets: [new LambdaFunction(functions['reconcile-counters'], { deadLetterQueue: state.pollFailures, retryAttempts: POLL_RETRY_ATTEMPTS, maxEventAge: Duration.hours(6) })],
+    });
 
     // Sending: the API enqueues; the sender drains each priority with its own concurrency cap,
     // matched to the pacing (the SES send rate is shared, so more pollers would only wait).

@@ -90,3 +90,34 @@ export const UsageExport = z
   .strict()
   .meta({ id: 'UsageExport' });
 export type UsageExport = z.infer<typeof UsageExport>;
+
+/** `YYYY-MM-DD`, a real calendar day. */
+export const UtcDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real day');
+
+export const ReconciliationQuery = z.object({ day: UtcDay.meta({ description: 'the UTC day reconciled (YYYY-MM-DD)' }) }).strict();
+
+export const DriftReport = z
+  .object({
+    day: z.string(),
+    checked_at: Timestamp,
+    claims: Count.meta({ description: "claim items of the day recounted (every counted event's record, kept 30 days)" }),
+    scopes: Count.meta({ description: 'day counters compared: the account and every tenant' }),
+    drift: z
+      .array(
+        z
+          .object({
+            scope: z.string().meta({ description: 'a tenant id, or ACCOUNT' }),
+            metric: z.string(),
+            counted: z.number().int(),
+            recounted: z.number().int(),
+          })
+          .strict(),
+      )
+      .meta({ description: 'every counter that differs from the recount; empty on a clean day' }),
+  })
+  .strict()
+  .meta({ id: 'DriftReport' });
+export type DriftReport = z.infer<typeof DriftReport>;

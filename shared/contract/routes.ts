@@ -20,13 +20,13 @@ import {
   UpdateTenantRequest,
 } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
-import { BatchAccepted, BatchEmailRequest, Email } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
+import { BatchAccepted, BatchEmailRequest, Email } from './emails';
 import { Job, JobList, JobsQuery } from './jobs';
-import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
-import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, UsageExport } from './operator';
+import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, DriftReport, ReconciliationQuery, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
+import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
 import {
   CreatedWebhook,
@@ -582,6 +582,17 @@ export const CONTRACT = {
     status: 200,
     response: UsageExport,
   }),
+  'GET /v1/admin/reconciliation': route({
+    function: 'admin-usage',
+    scope: 'admin',
+    tag: 'Admin',
+    summary:
+      "The counter reconciliation of a UTC day: the day's claims recounted and compared with the day counters of the account and every tenant; `drift` lists every difference (404 before the day was reconciled)",
+    query: ReconciliationQuery,
+    status: 200,
+    response: DriftReport,
+    errors: ['NotFoundError'],
+  }),
 } as const satisfies Record<string, RouteSpec>;
 
 export type Contract = typeof CONTRACT;
@@ -627,6 +638,7 @@ export const FUNCTIONS = [
   'ingest-events',
   'aggregate-counters',
   'poll-send-quota',
+  'reconcile-counters',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 

@@ -17,7 +17,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ClaimEventType, type MessageStatus, statusOf } from '../rules/message-status';
 import type { Deltas } from './counters';
 import type { Db } from './db';
-import { expiresAt, ItemKind, type Key, keys, TTL } from './keys';
+import { expiresAt, ItemKind, type Key, keys, TTL, utcDay } from './keys';
 
 export type { ClaimEventType, MessageStatus } from '../rules/message-status';
 
@@ -244,6 +244,12 @@ async function readClaim(db: Db, messageId: string, eventId: string): Promise<St
   return storedClaimFromItem(out.Item);
 }
 
+/** The claim's entry in the day index, by the UTC day the aggregator attributes it to (none for a time it could not count either). */
+function claimDayEntryOf(claim: Claim) {
+  const at = Date.parse(claim.at);
+  return Number.isFinite(at) ? keys.claimDayEntry(utcDay(new Date(at)), claim.messageId, claim.eventId) : {};
+}
+
 async function putClaim(db: Db, claim: Claim, now: Date): Promise<{ outcome: 'claimed' } | { outcome: 'duplicate'; existing?: StoredClaim }> {
   try {
     await db.doc.send(
@@ -255,6 +261,8 @@ async function putClaim(db: Db, claim: Claim, now: Date): Promise<{ outcome: 'cl
           messageId: claim.messageId,
           ...storedClaimOf(claim),
           expiresAt: expiresAt(now, TTL.message),
+          // The reconciliation's index of a day's claims (docs/operator.md): one more write unit per claim.
+          ...claimDayEntryOf(claim),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -55,3 +55,32 @@ describe.each(['dev', 'prod'])('stage %s: usage exports', (stage) => {
     expect(mine.map((v) => `${v.ruleName} on ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`)).toEqual([]);
   });
 });
+
+describe.each(['dev', 'prod'])('stage %s: counter reconciliation', (stage) => {
+  const s = () => synthStage(stage);
+
+  it('runs reconcile-counters every night at 02:00 UTC, with retries and the scheduled functions’ DLQ', () => {
+    const { template } = s();
+    const fnId = functionLogicalId(s(), 'reconcile-counters');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }), DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it('alarms on any CounterDrift the reconciliation publishes', () => {
+    const { template } = s();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mailmeter-${stage}-CounterDrift`,
+      MetricName: 'CounterDrift',
+      Namespace: 'Mailmeter',
+      Statistic: 'Maximum',
+      Period: 86_400,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: Match.anyValue(),
+    });
+  });
+});
