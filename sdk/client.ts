@@ -12,6 +12,7 @@ import type {
   AssignDomainRequest,
   BatchEmailRequest,
   BatchEmailResult,
+  BillingPage,
   BulkEmailRequest,
   BulkEmailResult,
   CreateDomainRequest,
@@ -25,6 +26,7 @@ import type {
   Domain,
   DomainList,
   DomainStatus,
+  DriftReport,
   Email,
   Job,
   JobList,
@@ -49,6 +51,7 @@ import type {
   UpdateTenantRequest,
   UpdateWebhookRequest,
   Usage,
+  UsageExport,
   UsageParams,
   Webhook,
   WebhookDeliveriesParams,
@@ -227,6 +230,20 @@ export class Mailmeter {
         this.request<AdminDomainList>('GET', '/v1/admin/domains', options, {
           query: { status: params.status, limit: params.limit, cursor: params.cursor },
         }),
+    },
+    usage: {
+      /** The billing export: each tenant's billing period starting in `period` (YYYY-MM), 100 a page by default. */
+      get: (params: { period: string; limit?: number; cursor?: string }, options?: RequestOptions) =>
+        this.request<BillingPage>('GET', '/v1/admin/usage', options, { query: { period: params.period, limit: params.limit, cursor: params.cursor } }),
+    },
+    usageExports: {
+      /** One CSV of every tenant in S3; answers with a pre-signed download URL. */
+      create: (period: string, options?: RequestOptions) => this.request<UsageExport>('POST', '/v1/admin/usage-exports', options, { body: { period } }),
+      get: (id: string, options?: RequestOptions) => this.request<UsageExport>('GET', `/v1/admin/usage-exports/${seg(id)}`, options),
+    },
+    reconciliation: {
+      /** The counter reconciliation of a UTC day (YYYY-MM-DD). */
+      get: (day: string, options?: RequestOptions) => this.request<DriftReport>('GET', '/v1/admin/reconciliation', options, { query: { day } }),
     },
     keys: {
       create: (tenantId: string, options?: RequestOptions) =>

@@ -28,6 +28,7 @@ export type {
 } from '../shared/contract/domains';
 export type { BatchEmailRequest, BatchEmailResult, Email, EmailStatus } from '../shared/contract/emails';
 export type { Job, JobCounts, JobList, ListParams } from '../shared/contract/jobs';
+export type { BillingPage, BillingRow, CreateUsageExportRequest, DriftReport, UsageExport } from '../shared/contract/operator';
 export type {
   Account,
   AccountHealth,
