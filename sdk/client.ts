@@ -32,6 +32,8 @@ import type {
   JobList,
   ListParams,
   Quota,
+  RecipientPage,
+  RecipientStatus,
   Reputation,
   RotatedWebhookSecret,
   SendEmailRequest,
@@ -141,6 +143,9 @@ export class Mailmeter {
 
   readonly jobs = {
     get: (id: string, options?: RequestOptions) => this.request<Job>('GET', `/v1/jobs/${seg(id)}`, options),
+    /** A job's recipients in request order with their send status, 100 a page; `status` filters. */
+    recipients: (id: string, params: { status?: RecipientStatus; cursor?: string } = {}, options?: RequestOptions) =>
+      this.request<RecipientPage>('GET', `/v1/jobs/${seg(id)}/recipients`, options, { query: { status: params.status, cursor: params.cursor } }),
     list: (params: ListParams = {}, options?: RequestOptions) =>
       this.request<JobList>('GET', '/v1/jobs', options, { query: { limit: params.limit, cursor: params.cursor } }),
   };

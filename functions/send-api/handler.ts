@@ -1,5 +1,5 @@
 /**
- * GET /v1/emails/{id}: one email's story (lookup.ts).
+ * GET /v1/emails/{id}: one email's story (lookup.ts); GET /v1/jobs/{id}/recipients (recipients.ts).
  * POST /v1/emails, /v1/emails/bulk and /v1/emails/batch: store the job, queue it by priority, answer 202;
  * once per `Idempotency-Key`.
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
@@ -18,6 +18,7 @@ import { createBatch } from '../../shared/use-cases/sending/batch';
 import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/sending/create-job';
 import { runIdempotent } from '../../shared/use-cases/sending/idempotency';
 import { getEmail } from '../../shared/use-cases/sending/lookup';
+import { listRecipients } from '../../shared/use-cases/sending/recipients';
 
 const config = readConfig({
   ...readConfigShape,
@@ -63,4 +64,5 @@ export const handler = httpHandler({
       emails: (await createBatch({ ...deps, now: () => input.now }, input.tenantId, input.body.emails)).map(accepted),
     })),
   'GET /v1/emails/{id}': async ({ tenantId, params }) => getEmail(db, tenantId, params.id),
+  'GET /v1/jobs/{id}/recipients': async ({ tenantId, params, query }) => listRecipients(db, tenantId, params.id, query),
 });

@@ -65,3 +65,38 @@ export const Email = z
   .strict()
   .meta({ id: 'Email' });
 export type Email = z.infer<typeof Email>;
+
+/** What a job recipient's send record says (SES's later events per recipient are in GET /v1/emails/{id} for single emails). */
+export const RECIPIENT_STATUSES = ['queued', 'sent', 'failed', 'suppressed'] as const;
+export const RecipientStatus = z.enum(RECIPIENT_STATUSES);
+export type RecipientStatus = z.infer<typeof RecipientStatus>;
+
+export const RecipientsQuery = z
+  .object({
+    status: RecipientStatus.optional().meta({ description: 'only recipients in this state' }),
+    cursor: z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be the nextCursor of the previous page')
+      .optional()
+      .meta({ description: 'the `nextCursor` of the previous page' }),
+  })
+  .strict();
+
+export const JobRecipient = z
+  .object({
+    index: Count.meta({ description: "the recipient's position in the request (a single email is index 0)" }),
+    to: z.array(z.string()),
+    status: RecipientStatus,
+    ses_message_id: z.string().optional(),
+    reason: z.string().optional().meta({ description: 'why it failed (the SES error code, or EnqueueFailed)' }),
+  })
+  .strict();
+
+export const RecipientPage = z
+  .object({
+    recipients: z.array(JobRecipient).meta({ description: 'up to 100 recipients in request order (fewer, even none, when `status` filters)' }),
+    nextCursor: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'RecipientPage' });
+export type RecipientPage = z.infer<typeof RecipientPage>;

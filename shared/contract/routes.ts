@@ -20,13 +20,13 @@ import {
   UpdateTenantRequest,
 } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
+import { BatchAccepted, BatchEmailRequest, Email, RecipientPage, RecipientsQuery } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
-import { BatchAccepted, BatchEmailRequest, Email } from './emails';
 import { Job, JobList, JobsQuery } from './jobs';
+import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, DriftReport, ReconciliationQuery, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
-import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
 import {
   CreatedWebhook,
@@ -249,6 +249,16 @@ export const CONTRACT = {
     query: NoQuery,
     status: 200,
     response: Email,
+  }),
+  'GET /v1/jobs/{id}/recipients': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Jobs',
+    summary: "A job's recipients in request order with their send status (queued, sent, failed, suppressed), 100 a page, optionally of one status",
+    params: IdPath,
+    query: RecipientsQuery,
+    status: 200,
+    response: RecipientPage,
   }),
   'POST /v1/domains': route({
     function: 'domains',

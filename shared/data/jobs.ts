@@ -381,3 +381,29 @@ export async function removeFromActiveJobs(db: Db, tenantId: string, jobId: stri
     db,
   );
 }
+
+/**
+ * A page of a job's stored units: the unit items after chunk `afterChunk` (work-message order,
+ * each ≤ 50 units and ≤ 24 KB), at most `chunks` of them, so a page costs the same whatever the
+ * job's size. `nextChunk` is the last chunk read when more may follow.
+ */
+export async function getJobUnitsPage<U>(
+  db: Db,
+  jobId: string,
+  opts: { afterChunk?: number; chunks: number },
+): Promise<{ units: U[]; lastChunk?: number; more: boolean }> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.jobUnitsPartition(jobId) },
+      ...(opts.afterChunk === undefined ? {} : { ExclusiveStartKey: keys.jobUnits(jobId, opts.afterChunk) }),
+      Limit: opts.chunks,
+      ConsistentRead: true,
+    }),
+  );
+  const items = out.Items ?? [];
+  const last = items.at(-1);
+  const lastChunk = last ? Number(String(last.sk).slice(2)) : undefined;
+  return { units: items.flatMap((item) => (item.units as U[]) ?? []), ...(lastChunk === undefined ? {} : { lastChunk }), more: out.LastEvaluatedKey !== undefined };
+}
