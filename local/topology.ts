@@ -73,6 +73,7 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
 /** The queue deliver-webhooks consumes (one message per event per endpoint). */
 export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
 
-/** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items only. */
+/** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items, and jobs becoming completed or failed. */
 export const claimInsertFilter = (r: import('aws-lambda').DynamoDBRecord) =>
-  r.eventName === 'INSERT' && r.dynamodb?.NewImage?.kind?.S === 'message' && (r.dynamodb.NewImage.sk?.S ?? '').startsWith('EVENT#');
+  (r.eventName === 'INSERT' && r.dynamodb?.NewImage?.kind?.S === 'message' && (r.dynamodb.NewImage.sk?.S ?? '').startsWith('EVENT#')) ||
+  (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'job' && ['completed', 'failed'].includes(r.dynamodb.NewImage.status?.S ?? ''));

@@ -309,7 +309,7 @@ export class MailmeterStack extends Stack {
 
     // Webhooks: claim-item INSERTs on the table's stream → dispatch-webhooks → webhook-deliveries
     // queue → deliver-webhooks (docs/webhooks.md). The dispatcher has its own mapping, filtered to
-    // claim items only, so it never slows the counters and never sees the summary items.
+    // claim items (and jobs turning final, for job.completed), so it never slows the counters.
     const webhookQueue = state.webhookDeliveries.queue;
     const webhookEnv = { WEBHOOK_QUEUE_URL: webhookQueue.queueUrl };
     const dispatcher = functions['dispatch-webhooks'];
@@ -334,6 +334,11 @@ export class MailmeterStack extends Stack {
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
             dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Message) }, sk: { S: FilterRule.beginsWith(CLAIM_SK_PREFIX) } } },
+          }),
+          // job.completed: a job item turning completed or failed (the old image tells the transition).
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY'),
+            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Job) }, status: { S: FilterRule.or('completed', 'failed') } } },
           }),
         ],
       }),

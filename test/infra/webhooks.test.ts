@@ -38,7 +38,7 @@ describe.each(['dev', 'prod'])('stage %s: webhooks', (stage) => {
     });
   });
 
-  it('feeds dispatch-webhooks only claim-item INSERTs from the table stream, with an on-failure DLQ', () => {
+  it('feeds dispatch-webhooks only claim-item INSERTs and jobs turning final from the table stream, with an on-failure DLQ', () => {
     const { template, stack } = s();
     const mapping = Object.values(resources(template)).find(
       (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.FunctionName).includes(functionLogicalId(s(), 'dispatch-webhooks')),
@@ -48,6 +48,12 @@ describe.each(['dev', 'prod'])('stage %s: webhooks', (stage) => {
       eventName: ['INSERT'],
       dynamodb: { NewImage: { kind: { S: ['message'] }, sk: { S: [{ prefix: CLAIM_SK_PREFIX }] } } },
     });
+    // job.completed: jobs turning final (the handler compares with the old image).
+    expect(JSON.parse(p.FilterCriteria.Filters[1]?.Pattern ?? '{}')).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['job'] }, status: { S: ['completed', 'failed'] } } },
+    });
+    expect(p.FilterCriteria.Filters).toHaveLength(2);
     expect(JSON.stringify(p.DestinationConfig)).toContain(logicalId(stack.state.webhookDispatchFailures));
     expect(JSON.stringify(p.EventSourceArn)).toContain('StreamArn');
   });

@@ -67,12 +67,41 @@ export function deliveriesFor(endpoints: readonly WebhookEndpoint[], tenantId: s
 /** What dispatch reads of a claim item; its counter deltas are not needed (and an empty map may come through a stream as `{}`, which unmarshall refuses). */
 const CLAIM_FIELDS = ['sk', 'kind', 'messageId', 'eventId', 'eventType', 'at', 'tenantId', 'jobId', 'templateId', 'tagless', 'recipient', 'recipients'] as const;
 
-function imageOf(r: DynamoDBRecord): Record<string, unknown> | undefined {
-  const image = r.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
+/** What dispatch reads of a job item (never its content, which may be large). */
+const JOB_FIELDS = ['sk', 'kind', 'id', 'tenantId', 'status', 'type', 'templateId', 'total_recipients', 'accepted', 'failed', 'suppressed', 'updated_at'] as const;
+const FINAL_JOB_STATUSES = new Set(['completed', 'failed']);
+
+function imageOf(r: DynamoDBRecord, fields: readonly string[] = CLAIM_FIELDS, which: 'NewImage' | 'OldImage' = 'NewImage'): Record<string, unknown> | undefined {
+  const image = r.dynamodb?.[which] as Record<string, AttributeValue> | undefined;
   if (!image) return undefined;
   const picked: Record<string, AttributeValue> = {};
-  for (const f of CLAIM_FIELDS) if (image[f]) picked[f] = image[f];
+  for (const f of fields) if (image[f]) picked[f] = image[f];
   return unmarshall(picked as never);
+}
+
+/**
+ * `job.completed` from the job item's own transition on the stream: the sender moves a job to
+ * `completed` or `failed` once (its update is conditional on the job not being final yet), so
+ * the MODIFY whose old image is not final and whose new image is happens exactly once per job.
+ */
+function jobCompletion(r: DynamoDBRecord): { tenantId: string; eventId: string; data: Record<string, unknown> } | undefined {
+  if (r.eventName !== 'MODIFY' || r.dynamodb?.NewImage?.kind?.S !== 'job') return undefined;
+  const job = imageOf(r, JOB_FIELDS);
+  const old = imageOf(r, ['status'], 'OldImage');
+  if (!job || typeof job.id !== 'string' || typeof job.tenantId !== 'string') return undefined;
+  if (!FINAL_JOB_STATUSES.has(String(job.status)) || FINAL_JOB_STATUSES.has(String(old?.status))) return undefined;
+  const data: Record<string, unknown> = { job_id: job.id, status: job.status, completed_at: job.updated_at };
+  for (const [from, to] of [
+    ['type', 'type'],
+    ['templateId', 'template_id'],
+    ['total_recipients', 'total_recipients'],
+    ['accepted', 'accepted'],
+    ['failed', 'failed'],
+    ['suppressed', 'suppressed'],
+  ] as const) {
+    if (job[from] !== undefined) data[to] = job[from];
+  }
+  return { tenantId: job.tenantId, eventId: `job_${job.id}_${String(job.status)}`, data };
 }
 
 /**
@@ -84,6 +113,14 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
   const out: DeliveryMessage[] = [];
   let events = 0;
   for (const r of records) {
+    const completion = jobCompletion(r);
+    if (completion) {
+      const endpoints = await endpointsOf(deps, completion.tenantId);
+      if (endpoints.length === 0) continue;
+      events += 1;
+      out.push(...deliveriesFor(endpoints, completion.tenantId, completion.eventId, { type: 'job.completed', created_at: now.toISOString(), data: completion.data }));
+      continue;
+    }
     if (r.eventName !== 'INSERT') continue;
     const item = imageOf(r);
     const claim = storedClaimFromItem(item);
@@ -113,8 +150,8 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
 }
 
 /**
- * Queues an event that does not come from a claim (`tenant.paused`, `tenant.resumed`,
- * `job.completed`) to every subscribed endpoint of the tenant. `eventId` must be the event's own
+ * Queues an event that does not come from the stream (`tenant.paused`, `tenant.resumed`) to
+ * every subscribed endpoint of the tenant. `eventId` must be the event's own
  * stable identity (e.g. `${jobId}.completed`), so a caller's retry keeps its webhook-id.
  */
 export async function enqueueTenantEvent(

@@ -4,9 +4,14 @@
  * against DynamoDB Local, fauxqs and receivers on 127.0.0.1 (this file runs as the local stage:
  * WEBHOOK_ALLOW_INSECURE_LOCAL; ssrf.test.ts runs as an AWS stage).
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finalizeJobIfSettled, putNewJob } from '../../../shared/data/jobs';
+import { keys } from '../../../shared/data/keys';
 import { createTenant } from '../../../shared/data/tenants';
+import { ulid } from '../../../shared/rules/ids';
 import { clearEndpointCache } from '../../../shared/use-cases/webhooks/dispatch';
 import * as ses from '../../fixtures/ses-events';
 import { ingestSesEvents } from '../../support/ingest';
@@ -327,6 +332,44 @@ describe('delivery', () => {
     expect(enabled.body.data.disabled_reason).toBeUndefined();
     expect(enabled.body.data.failing_since).toBeUndefined();
     receiver.behave(() => 200);
+  });
+
+  it('job.completed: a job becoming final is delivered once, however often finalization is called', async () => {
+    const tenant = await newTenant();
+    const path = '/jobs';
+    await addEndpoint(tenant.key, receiver.url(path), ['job.completed']);
+    const now = new Date();
+    const jobId = ulid(now.getTime());
+    const job = {
+      id: jobId,
+      tenantId: tenant.id,
+      status: 'processing' as const,
+      priority: 'normal' as const,
+      total_recipients: 3,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      type: 'bulk' as const,
+      accepted: 2,
+      failed: 1,
+      units: 3,
+      settled: 3,
+      unconfirmed: 0,
+    };
+    await putNewJob(t.db, job, { from: 'a@example.org', subject: 's', text: 't' });
+    // Every sender of the job's last batch may call it: only the first call changes the job.
+    expect(await finalizeJobIfSettled(t.db, tenant.id, jobId, now)).toBe('completed');
+    await finalizeJobIfSettled(t.db, tenant.id, jobId, now);
+    // A later write to the finished job (any field) is a MODIFY with a final status on both sides: not a completion.
+    await t.db.doc.send(
+      new UpdateCommand({ TableName: t.db.tableName, Key: keys.job(tenant.id, jobId), UpdateExpression: 'SET updated_at = :t', ExpressionAttributeValues: { ':t': new Date(now.getTime() + 1000).toISOString() } }),
+    );
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).length >= 1, 10_000);
+    await pipeline.deliver(() => false, 1000);
+    const got = byPath(path);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.headers['webhook-id']).toBe(`job_${jobId}_completed`);
+    expect(JSON.parse(got[0]?.body ?? '{}')).toMatchObject({ type: 'job.completed', data: { job_id: jobId, status: 'completed', total_recipients: 3, accepted: 2, failed: 1 } });
   });
 
   it('a redirect is not followed: the 302 is a failed attempt and its target is never contacted', async () => {
