@@ -62,6 +62,11 @@ export const stageSettingsSchema = z
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
     /** Whose list a hard bounce or complaint suppresses the address in: the tenant's, or every tenant's (PRODUCT.md "Suppression"). */
     suppressionScope: z.enum(['tenant', 'account']).default('tenant'),
+    /** Pauses a tenant whose own rates reach AWS's account-review levels (standard) or half of them (strict); a tenant may override it. */
+    reputationPolicy: z
+      .object({ mode: z.enum(['standard', 'strict', 'none']), minVolume: z.number().int().min(0) })
+      .strict()
+      .default({ mode: 'standard', minVolume: 200 }),
     alarms: z
       .object({
         email: z.string().email().optional(),

@@ -6,11 +6,13 @@
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Db } from '../../shared/data/db';
+import type { ReputationPolicy } from '../../shared/rules/reputation-policy';
 import { aggregateStreamBatch } from '../../shared/use-cases/ingest/aggregate-stream';
 
-export function createAggregateCountersHandler(db: Db) {
+/** `policy`: the stage's reputation policy, evaluated for the tenants whose bounces or complaints a batch counted. */
+export function createAggregateCountersHandler(db: Db, opts: { policy?: ReputationPolicy; now?: () => Date } = {}) {
   return async function handler(event: DynamoDBStreamEvent, _context?: Context): Promise<DynamoDBBatchResponse> {
-    const { resumeFrom } = await aggregateStreamBatch(db, event.Records);
+    const { resumeFrom } = await aggregateStreamBatch(db, event.Records, opts);
     return { batchItemFailures: resumeFrom === undefined ? [] : [{ itemIdentifier: resumeFrom }] };
   };
 }

@@ -288,6 +288,11 @@ export class MailmeterStack extends Stack {
     addEnvironment(sendApi, { DOMAIN_CACHE_TTL_SECONDS: String(stage.domainCacheTtlSeconds) });
     // Suppression lists: whose list a bounce adds to (ingester), the sender checks, the API shows.
     for (const fn of [functions['ingest-events'], functions['send-email'], functions.suppressions]) addEnvironment(fn, { SUPPRESSION_SCOPE: stage.suppressionScope });
+    // The reputation policy is evaluated where the counters change.
+    addEnvironment(functions['aggregate-counters'], {
+      REPUTATION_POLICY_MODE: stage.reputationPolicy.mode,
+      REPUTATION_POLICY_MIN_VOLUME: String(stage.reputationPolicy.minVolume),
+    });
     functions.domains.addToRolePolicy(new PolicyStatement({ actions: DOMAIN_IDENTITY_ACTIONS, resources: [identities, configurationSetArn] }));
     functions['verify-domains'].addToRolePolicy(new PolicyStatement({ actions: ['ses:GetEmailIdentity'], resources: [identities] }));
     new Rule(this, 'DomainCheckSchedule', {

@@ -15,9 +15,10 @@ import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-p
 import { ConflictError, InternalError, NotFoundError, SendingPausedError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import { loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../rules/plans';
+import { POLICY_MODES, type ReputationPolicy } from '../rules/reputation-policy';
 import { type ApiKeyRecord, listApiKeys, newKeyWrites, revokeApiKey } from './api-keys';
 import type { Db } from './db';
-import { ItemKind, keys } from './keys';
+import { ItemKind, keys, utcHour } from './keys';
 
 export { createAdminKey } from './api-keys';
 
@@ -49,6 +50,8 @@ export interface Tenant extends TenantLimits {
   version: number;
   /** Whether the tenant may send (absent: active, never changed). Changed by setTenantSending only. */
   sending?: SendingStatus;
+  /** Overrides the stage's reputation policy (PATCH /v1/admin/tenants/{id} { reputationPolicy }). */
+  reputationPolicy?: Partial<ReputationPolicy>;
 }
 
 export const SENDING_STATUSES = ['active', 'paused'] as const;
@@ -60,6 +63,8 @@ export interface SendingStatus {
   by?: (typeof STATUS_CHANGERS)[number];
   /** Where the reputation policy's evaluation window starts: the last resumption (old bounces do not pause again). */
   evaluationStart?: string;
+  /** The counts of the resumption's hour at the resumption, left out of the window (counters are hourly). */
+  evaluationBaseline?: { hour: string; sent: number; bouncedHard: number; complained: number };
 }
 
 export function sendingOf(t: Pick<Tenant, 'sending'>): SendingStatus {
@@ -122,8 +127,10 @@ const tenantItem = z.object({
       changed_at: z.string().optional(),
       by: z.enum(STATUS_CHANGERS).optional(),
       evaluationStart: z.string().optional(),
+      evaluationBaseline: z.object({ hour: z.string(), sent: z.number(), bouncedHard: z.number(), complained: z.number() }).optional(),
     })
     .optional(),
+  reputationPolicy: z.object({ mode: z.enum(POLICY_MODES).optional(), minVolume: z.number().int().min(0).optional() }).optional(),
 });
 
 function fromItem(item: Record<string, unknown>): Tenant {
@@ -165,6 +172,7 @@ export async function setTenantSending(
     ...(next.reason ? { reason: next.reason } : {}),
     ...(next.status === 'active' ? { evaluationStart: at } : current.sending?.evaluationStart ? { evaluationStart: current.sending.evaluationStart } : {}),
   };
+  if (next.status === 'active') sending.evaluationBaseline = await hourBaseline(db, tenantId, now);
   const paused = next.status === 'paused';
   try {
     await db.doc.send(
@@ -194,6 +202,14 @@ export async function setTenantSending(
     throw err;
   }
   return { ...current, sending };
+}
+
+/** What the tenant's counter of the current hour holds now (one GetItem). */
+async function hourBaseline(db: Db, tenantId: string, now: Date): Promise<NonNullable<SendingStatus['evaluationBaseline']>> {
+  const hour = utcHour(now);
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.counterHour(tenantId, hour), ConsistentRead: true }));
+  const n = (k: string) => (typeof out.Item?.[k] === 'number' ? (out.Item[k] as number) : 0);
+  return { hour, sent: n('sent'), bouncedHard: n('bouncedHard'), complained: n('complained') };
 }
 
 /** Throws SendingPausedError (403) when the tenant's sending is paused: one strongly consistent GetItem. */

@@ -7,7 +7,9 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { applyCounterChunk, readCheckpoint } from '../../data/counter-writes';
 import type { Db } from '../../data/db';
 import { logger } from '../../platform/powertools';
-import { chunkRecords, seqGreater } from './aggregate';
+import type { ReputationPolicy } from '../../rules/reputation-policy';
+import { chunkRecords, countedOf, seqGreater } from './aggregate';
+import { evaluateTenantPolicy } from './policy';
 
 export type AggregateOutcome = { resumeFrom?: undefined } | { /** Sequence number of the first record not committed. */ resumeFrom: string };
 
@@ -26,7 +28,34 @@ export function definitelyNotCommitted(err: unknown): boolean {
  * chunk by chunk. Throws when a chunk's outcome is unknown (the whole batch must be retried);
  * returns `resumeFrom` when DynamoDB cancelled a chunk (nothing of it or after it was applied).
  */
-export async function aggregateStreamBatch(db: Db, records: readonly DynamoDBRecord[]): Promise<AggregateOutcome> {
+export async function aggregateStreamBatch(
+  db: Db,
+  records: readonly DynamoDBRecord[],
+  opts: { policy?: ReputationPolicy; now?: () => Date } = {},
+): Promise<AggregateOutcome> {
+  const outcome = await countBatch(db, records);
+  if (opts.policy) await applyPolicy(db, records, outcome, opts.policy, (opts.now ?? (() => new Date()))());
+  return outcome;
+}
+
+/**
+ * The reputation policy for the tenants whose hard bounces or complaints this batch counted
+ * (only those can cross the line). Idempotent, so it looks at every such record of the batch,
+ * committed now or by an earlier attempt: a crash between the commit and this step is made up
+ * by the retry, which skips the counting but not this. An error throws, and the retry (the
+ * checkpoint makes it count nothing twice) evaluates again.
+ */
+async function applyPolicy(db: Db, records: readonly DynamoDBRecord[], outcome: AggregateOutcome, policy: ReputationPolicy, now: Date): Promise<void> {
+  const tenants = new Set<string>();
+  for (const record of records) {
+    const seq = record.dynamodb?.SequenceNumber;
+    if (outcome.resumeFrom !== undefined && seq && !seqGreater(outcome.resumeFrom, seq)) break;
+    for (const c of countedOf(record)) if (c.tenantId && ((c.deltas.bouncedHard ?? 0) > 0 || (c.deltas.complained ?? 0) > 0)) tenants.add(c.tenantId);
+  }
+  for (const tenantId of tenants) await evaluateTenantPolicy(db, tenantId, policy, now);
+}
+
+async function countBatch(db: Db, records: readonly DynamoDBRecord[]): Promise<AggregateOutcome> {
   const firstRecord = records[0];
   const first = firstRecord?.dynamodb?.SequenceNumber;
   if (!firstRecord || !first) return {};

@@ -31,7 +31,7 @@ export function tenantView(t: Tenant, plans: Record<PlanName, Plan>) {
 
 /** The tenant's sending status as the API shows it (the policy's evaluation start stays internal). */
 export function sendingView(t: Pick<Tenant, 'sending'>) {
-  const { evaluationStart: _e, ...view } = sendingOf(t);
+  const { evaluationStart: _e, evaluationBaseline: _b, ...view } = sendingOf(t);
   return view;
 }
 
