@@ -141,8 +141,8 @@ describe.each([
 
   it('grants readers read-only table access, writers read-write, and the page none', () => {
     const s = synth();
-    const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs'];
-    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs'];
+    const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage'];
+    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'reconcile-counters'];
     expect(new Set([...readers, ...writers, 'web'])).toEqual(new Set(FUNCTIONS));
     for (const name of readers) {
       const text = policyText(s, name);
