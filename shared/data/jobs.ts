@@ -407,3 +407,25 @@ export async function getJobUnitsPage<U>(
   const lastChunk = last ? Number(String(last.sk).slice(2)) : undefined;
   return { units: items.flatMap((item) => (item.units as U[]) ?? []), ...(lastChunk === undefined ? {} : { lastChunk }), more: out.LastEvaluatedKey !== undefined };
 }
+
+/**
+ * The job with only the envelope of its content (from, subject), strongly consistent: what an
+ * email lookup shows, without reading the bodies (up to 300 KB) it does not show.
+ */
+export async function getJobWithEnvelope(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+): Promise<{ job: Job; content: Pick<JobContent, 'from' | 'subject'> } | undefined> {
+  const out = await db.doc.send(
+    new GetCommand({
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      ConsistentRead: true,
+      ProjectionExpression: `${PROJECTION.ProjectionExpression}, #content.#from, #content.#subject`,
+      ExpressionAttributeNames: { ...PROJECTION.ExpressionAttributeNames, '#content': 'content', '#from': 'from', '#subject': 'subject' },
+    }),
+  );
+  if (!out.Item || !out.Item.content) return undefined;
+  return { job: fromItem(out.Item), content: out.Item.content as Pick<JobContent, 'from' | 'subject'> };
+}

@@ -3,7 +3,8 @@
  * is a job of one unit, and its id is the job id. What happened to it is read from three
  * places, each by key, so the cost never grows with the tenant's volume:
  *
- * - the job item (one GetItem): from, subject, created_at, and whether it is still queued;
+ * - the job item (one GetItem, projected: the bodies are not read): from, subject, created_at,
+ *   and whether it is still queued;
  * - its stored unit (one Query of a one-item partition): to, cc, bcc;
  * - its send record (one GetItem): sent (with the SES message id), failed before SES,
  *   suppressed;
@@ -13,7 +14,7 @@
  */
 import type { EmailStatus, Email as EmailView } from '../../contract/emails';
 import type { Db } from '../../data/db';
-import { getJobForSending, getJobUnits } from '../../data/jobs';
+import { getJobUnits, getJobWithEnvelope } from '../../data/jobs';
 import { getMessage, type MessageStatus } from '../../data/messages';
 import { getSendRecord } from '../../data/send-records';
 import { NotFoundError } from '../../rules/errors';
@@ -33,7 +34,7 @@ const FROM_MESSAGE: Record<MessageStatus, EmailStatus> = {
 };
 
 export async function getEmail(db: Db, tenantId: string, id: string): Promise<EmailView> {
-  const found = await getJobForSending(db, tenantId, id);
+  const found = await getJobWithEnvelope(db, tenantId, id);
   // Another tenant's id is as unknown as an id never issued.
   if (!found) throw new NotFoundError(`email ${id} not found`);
   const { job, content } = found;
