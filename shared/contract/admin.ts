@@ -31,6 +31,12 @@ export const UpdateTenantRequest = z
     monthlyLimit: limit.nullable().optional(),
     billingAnchorDay: anchorDay.nullable().optional(),
     hardCap: z.boolean().nullable().optional(),
+    reputationPolicy: z
+      .object({ mode: z.enum(['standard', 'strict', 'none']).optional(), minVolume: limit.optional() })
+      .strict()
+      .nullable()
+      .optional()
+      .meta({ description: "overrides the stage's reputation policy for this tenant (`null`: the stage's again)" }),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'at least one field to change is required' })
@@ -52,6 +58,11 @@ export const Tenant = z
     created_at: Timestamp,
     updated_at: Timestamp,
     sending: SendingStatus,
+    reputationPolicy: z
+      .object({ mode: z.enum(['standard', 'strict', 'none']).optional(), minVolume: Count.optional() })
+      .strict()
+      .optional()
+      .meta({ description: "this tenant's override of the stage's reputation policy" }),
   })
   .strict()
   .meta({ id: 'Tenant' });

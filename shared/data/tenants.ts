@@ -339,7 +339,7 @@ function limitFields(l: TenantLimits): TenantLimits {
 }
 
 /** A limit set to null goes back to its plan default. */
-export type TenantChanges = { name?: string; plan?: PlanName } & {
+export type TenantChanges = { name?: string; plan?: PlanName; reputationPolicy?: Partial<ReputationPolicy> | null } & {
   [K in keyof TenantLimits]?: TenantLimits[K] | null;
 };
 

@@ -26,6 +26,7 @@ export function tenantView(t: Tenant, plans: Record<PlanName, Plan>) {
     created_at: t.created_at,
     updated_at: t.updated_at,
     sending: sendingView(t),
+    ...(t.reputationPolicy && Object.keys(t.reputationPolicy).length ? { reputationPolicy: t.reputationPolicy } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAggregateCountersHandler } from '../../../functions/aggregate-counters/make-handler';
 import { createStreamPoller } from '../../../local/stream-poller';
-import { createTenant, getTenant, setTenantSending } from '../../../shared/data/tenants';
+import { createTenant, getTenant, setTenantSending, updateTenant } from '../../../shared/data/tenants';
 import * as ses from '../../fixtures/ses-events';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { ingestSesEvents } from '../../support/ingest';
@@ -102,5 +102,17 @@ describe('reputation policy', () => {
     const old = { messageId: ses.sesMessageId('ra-10'), at: new Date(Date.now() - 60_000), destination: ['r10@x.example.net'], tags: { tenant: a } };
     await run([ses.bounce(old, { recipients: ['r10@x.example.net'], at: new Date() })]);
     expect((await getTenant(t.db, a))?.sending).toMatchObject({ status: 'active' });
+  });
+
+  it("a tenant's own policy overrides the stage's (PATCH reputationPolicy)", async () => {
+    policy = { mode: 'standard', minVolume: 20 };
+    const lenient = await tenant('override-none');
+    await updateTenant(t.db, new InMemoryUsagePlans(), lenient, { reputationPolicy: { mode: 'none' } });
+    const strict = await tenant('override-strict');
+    await updateTenant(t.db, new InMemoryUsagePlans(), strict, { reputationPolicy: { mode: 'strict', minVolume: 10 } });
+    await run([...traffic(lenient, 'ol', 25, 5), ...traffic(strict, 'os', 12, 1)]);
+    expect((await getTenant(t.db, lenient))?.sending).toBeUndefined();
+    // 1 in 12 (8.3%) with minVolume 10: strict pauses where the stage's minVolume (20) would not judge.
+    expect((await getTenant(t.db, strict))?.sending).toMatchObject({ status: 'paused', by: 'policy' });
   });
 });

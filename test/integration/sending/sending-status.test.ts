@@ -80,6 +80,17 @@ describe('tenant sending status', () => {
     expect((await send(a)).status).toBe(202);
   });
 
+  it("PATCH reputationPolicy overrides the stage's policy for the tenant; null resets it", async () => {
+    const a = await tenant('P');
+    const patched = await call({ method: 'PATCH', resource: '/v1/admin/tenants/{id}', key: admin, pathParameters: { id: a.id }, body: { reputationPolicy: { mode: 'strict', minVolume: 50 } } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.reputationPolicy).toEqual({ mode: 'strict', minVolume: 50 });
+    const bad = await call({ method: 'PATCH', resource: '/v1/admin/tenants/{id}', key: admin, pathParameters: { id: a.id }, body: { reputationPolicy: { mode: 'lax' } } });
+    expect(bad.body.error).toMatchObject({ type: 'ValidationError', field: 'reputationPolicy.mode' });
+    const reset = await call({ method: 'PATCH', resource: '/v1/admin/tenants/{id}', key: admin, pathParameters: { id: a.id }, body: { reputationPolicy: null } });
+    expect(reset.body.data.reputationPolicy).toBeUndefined();
+  });
+
   it('bad input: an empty reason, an unknown status, an unknown tenant', async () => {
     const a = await tenant('C');
     const empty = await call({ method: 'POST', resource: '/v1/admin/tenants/{id}/pause', key: admin, pathParameters: { id: a.id }, body: { reason: ' ' } });
