@@ -73,7 +73,8 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
 /** The queue deliver-webhooks consumes (one message per event per endpoint). */
 export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
 
-/** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items, and jobs becoming completed or failed. */
+/** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items, jobs becoming completed or failed, tenants with a sending status. */
 export const claimInsertFilter = (r: import('aws-lambda').DynamoDBRecord) =>
   (r.eventName === 'INSERT' && r.dynamodb?.NewImage?.kind?.S === 'message' && (r.dynamodb.NewImage.sk?.S ?? '').startsWith('EVENT#')) ||
-  (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'job' && ['completed', 'failed'].includes(r.dynamodb.NewImage.status?.S ?? ''));
+  (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'job' && ['completed', 'failed'].includes(r.dynamodb.NewImage.status?.S ?? '')) ||
+  (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'tenant' && r.dynamodb.NewImage.sending?.M !== undefined);

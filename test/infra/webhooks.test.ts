@@ -53,7 +53,12 @@ describe.each(['dev', 'prod'])('stage %s: webhooks', (stage) => {
       eventName: ['MODIFY'],
       dynamodb: { NewImage: { kind: { S: ['job'] }, status: { S: ['completed', 'failed'] } } },
     });
-    expect(p.FilterCriteria.Filters).toHaveLength(2);
+    // tenant.paused / tenant.resumed: tenant items with a sending status.
+    expect(JSON.parse(p.FilterCriteria.Filters[2]?.Pattern ?? '{}')).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['tenant'] }, sending: { M: { status: { S: ['active', 'paused'] } } } } },
+    });
+    expect(p.FilterCriteria.Filters).toHaveLength(3);
     expect(JSON.stringify(p.DestinationConfig)).toContain(logicalId(stack.state.webhookDispatchFailures));
     expect(JSON.stringify(p.EventSourceArn)).toContain('StreamArn');
   });

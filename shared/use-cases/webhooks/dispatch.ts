@@ -113,6 +113,14 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
   const out: DeliveryMessage[] = [];
   let events = 0;
   for (const r of records) {
+    const change = tenantSendingChange(r);
+    if (change) {
+      const endpoints = await endpointsOf(deps, change.tenantId);
+      if (endpoints.length === 0) continue;
+      events += 1;
+      out.push(...deliveriesFor(endpoints, change.tenantId, change.eventId, { type: change.type, created_at: now.toISOString(), data: change.data }));
+      continue;
+    }
     const completion = jobCompletion(r);
     if (completion) {
       const endpoints = await endpointsOf(deps, completion.tenantId);
@@ -147,6 +155,26 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
   }
   if (out.length) await enqueueDeliveries(deps.sqs, deps.queueUrl, out.map((message) => ({ message })));
   return { events, deliveries: out.length };
+}
+
+/**
+ * `tenant.paused` / `tenant.resumed` from the tenant item's `sending.status` changing on the
+ * stream (shared/data/tenants.ts setTenantSending): a pause over a pause (another actor, a new
+ * reason) is no event; the id names the change, so a retried batch keeps it.
+ */
+function tenantSendingChange(r: DynamoDBRecord): { tenantId: string; eventId: string; type: 'tenant.paused' | 'tenant.resumed'; data: Record<string, unknown> } | undefined {
+  if (r.eventName !== 'MODIFY' || r.dynamodb?.NewImage?.kind?.S !== 'tenant') return undefined;
+  const next = imageOf(r, ['id', 'sending']);
+  const before = imageOf(r, ['sending'], 'OldImage');
+  const sending = next?.sending as { status?: string; reason?: string; changed_at?: string; by?: string } | undefined;
+  const previous = (before?.sending as { status?: string } | undefined)?.status ?? 'active';
+  if (!next || typeof next.id !== 'string' || !sending?.status || sending.status === previous) return undefined;
+  const type = sending.status === 'paused' ? 'tenant.paused' : 'tenant.resumed';
+  const data: Record<string, unknown> = { tenant_id: next.id, status: sending.status };
+  if (sending.reason) data.reason = sending.reason;
+  if (sending.by) data.by = sending.by;
+  if (sending.changed_at) data.changed_at = sending.changed_at;
+  return { tenantId: next.id, eventId: `tenant_${next.id}_${sending.status}_${sending.changed_at ?? ''}`, type, data };
 }
 
 /**

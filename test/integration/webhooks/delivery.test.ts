@@ -10,7 +10,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finalizeJobIfSettled, putNewJob } from '../../../shared/data/jobs';
 import { keys } from '../../../shared/data/keys';
-import { createTenant } from '../../../shared/data/tenants';
+import { createTenant, setTenantSending } from '../../../shared/data/tenants';
 import { ulid } from '../../../shared/rules/ids';
 import { clearEndpointCache } from '../../../shared/use-cases/webhooks/dispatch';
 import * as ses from '../../fixtures/ses-events';
@@ -370,6 +370,22 @@ describe('delivery', () => {
     expect(got).toHaveLength(1);
     expect(got[0]?.headers['webhook-id']).toBe(`job_${jobId}_completed`);
     expect(JSON.parse(got[0]?.body ?? '{}')).toMatchObject({ type: 'job.completed', data: { job_id: jobId, status: 'completed', total_recipients: 3, accepted: 2, failed: 1 } });
+  });
+
+  it('tenant.paused and tenant.resumed: each change of the sending status once; a pause over a pause is no event', async () => {
+    const tenant = await newTenant();
+    const path = '/tenant-status';
+    await addEndpoint(tenant.key, receiver.url(path), ['tenant.paused', 'tenant.resumed']);
+    const now = Date.now();
+    await setTenantSending(t.db, tenant.id, { status: 'paused', by: 'operator', reason: 'abuse report' }, new Date(now));
+    await setTenantSending(t.db, tenant.id, { status: 'paused', by: 'ses', reason: 'account review' }, new Date(now + 1000));
+    await setTenantSending(t.db, tenant.id, { status: 'active', by: 'operator' }, new Date(now + 2000));
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).length >= 2, 10_000);
+    await pipeline.deliver(() => false, 1000);
+    const got = byPath(path).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
+    expect(got.map((g) => g.type).sort()).toEqual(['tenant.paused', 'tenant.resumed']);
+    expect(got.find((g) => g.type === 'tenant.paused')?.data).toMatchObject({ tenant_id: tenant.id, status: 'paused', reason: 'abuse report', by: 'operator' });
   });
 
   it('a redirect is not followed: the 302 is a failed attempt and its target is never contacted', async () => {
