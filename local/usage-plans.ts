@@ -112,6 +112,11 @@ export class LocalUsagePlans {
     const key = this.getApiKey(keyId);
     const plans = this.membership.get(keyId) ?? [];
     if (plans.includes(usagePlanId)) throw new LocalApiGatewayError('ConflictException', `Usage Plan ${usagePlanId} already has API Key ${keyId}`);
+    // As API Gateway: every plan here covers the same API stage, and a key may reference only one
+    // usage plan per stage.
+    if (plans.length > 0) {
+      throw new LocalApiGatewayError('ConflictException', `Usage Plan ${usagePlanId} cannot be added because API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage`);
+    }
     this.membership.set(keyId, [...plans, usagePlanId]);
     this.buckets.delete(key.value);
     return key;

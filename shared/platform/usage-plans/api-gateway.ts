@@ -49,12 +49,19 @@ export class ApiGatewayUsagePlans implements UsagePlans {
 
   async movePlan(keyId: string, from: PlanName, to: PlanName): Promise<void> {
     if (from === to) return;
-    // Join the new plan before leaving the old one, so the key is never on no plan (403s).
-    await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(to), keyId, keyType: 'API_KEY' }));
+    // A key may reference only one usage plan per API stage (API Gateway answers ConflictException
+    // otherwise), so it leaves the old plan first: for the few milliseconds in between the gateway
+    // refuses its requests (403), a window a plan change can afford. If joining fails, it goes back.
     try {
       await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: this.planId(from), keyId }));
     } catch (err) {
       if (!(err instanceof NotFoundException)) throw err;
+    }
+    try {
+      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(to), keyId, keyType: 'API_KEY' }));
+    } catch (err) {
+      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(from), keyId, keyType: 'API_KEY' })).catch(() => undefined);
+      throw err;
     }
   }
 
