@@ -389,10 +389,7 @@ export class MailmeterStack extends Stack {
 
     const usagePlanIds = Object.fromEntries(Object.entries(this.api.usagePlans).map(([plan, up]) => [plan, up.usagePlanId]));
     const adminTenants = functions['admin-tenants'];
-    addEnvironment(adminTenants, {
-      USAGE_PLAN_MODE: 'apigateway',
-      USAGE_PLANS_JSON: this.toJsonString(usagePlanIds),
-    });
+    addEnvironment(adminTenants, { USAGE_PLANS_JSON: this.toJsonString(usagePlanIds) });
     adminTenants.addToRolePolicy(
       new PolicyStatement({
         actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PUT'],

@@ -209,7 +209,7 @@ describe.each([
       SENDER_MAX_CONCURRENCY: String(s.stack.stage.sender.inFlightPerInvocation),
     });
     for (const n of ['account', 'poll-send-quota'] as const) expect(env(n).POLL_INTERVAL_SECONDS).toBe(String(s.stack.stage.pollIntervalSeconds));
-    expect(env('admin-tenants')).toMatchObject({ USAGE_PLAN_MODE: 'apigateway' });
+    expect(env('admin-tenants')).not.toHaveProperty('USAGE_PLAN_MODE');
     expect(JSON.stringify(env('admin-tenants').USAGE_PLANS_JSON)).toContain(logicalIdOf(s, s.stack.api.usagePlans.pro));
     expect(env('authorizer').ADMIN_USAGE_IDENTIFIER_KEY).toBe(s.stack.api.adminUsageIdentifierKey);
     expect(env('dashboard').LOG_LEVEL).toBe(s.stack.stage.logLevel);
