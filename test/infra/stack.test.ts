@@ -141,8 +141,8 @@ describe.each([
 
   it('grants readers read-only table access, writers read-write, and the page none', () => {
     const s = synth();
-    const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage'];
-    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'reconcile-counters'];
+    const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage', 'dispatch-webhooks'];
+    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'reconcile-counters', 'webhooks', 'deliver-webhooks'];
     expect(new Set([...readers, ...writers, 'web'])).toEqual(new Set(FUNCTIONS));
     for (const name of readers) {
       const text = policyText(s, name);
@@ -437,7 +437,8 @@ describe.each([
       });
     }
     // Send queues + their DLQs, the three failure destinations, and in buffered mode the events queue's DLQ.
-    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 7 : 6);
+    // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12).
+    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 9 : 8);
     for (const fn of FUNCTIONS) {
       expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
       expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
