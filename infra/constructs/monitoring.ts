@@ -29,6 +29,8 @@ import type { MailmeterState } from './state';
 
 /** The poller's EMF metric (Powertools adds the `service` dimension to every metric). */
 export const QUOTA_METRIC = { namespace: 'Mailmeter', metricName: 'QuotaUsedPercent', dimensions: { service: SERVICE_NAME } } as const;
+/** The quota poller's count of tenants the reputation policy paused: one metric, whatever the number of tenants. */
+export const PAUSED_BY_POLICY_METRIC = { namespace: 'Mailmeter', metricName: 'TenantsPausedByPolicy', dimensions: { service: SERVICE_NAME } } as const;
 /** The reconciliation's EMF metric (functions/reconcile-counters). */
 export const COUNTER_DRIFT_ALARM_METRIC = { namespace: 'Mailmeter', metricName: COUNTER_DRIFT_METRIC, dimensions: { service: SERVICE_NAME } } as const;
 
@@ -83,6 +85,8 @@ export class Monitoring extends Construct {
     const quotaPeriod = Duration.seconds(Math.max(300, stage.pollIntervalSeconds));
     const quotaUsed = new Metric({ ...QUOTA_METRIC, statistic: 'Maximum', period: quotaPeriod });
     alarm('QuotaUsed', quotaUsed, t.quotaUsedPercent, `Global SES 24-hour quota use at or above ${t.quotaUsedPercent}%`);
+    const pausedByPolicy = new Metric({ ...PAUSED_BY_POLICY_METRIC, statistic: 'Maximum', period: quotaPeriod });
+    alarm('TenantsPausedByPolicy', pausedByPolicy, 1, 'The reputation policy paused a tenant (see GET /v1/admin/tenants?status=paused; resume with POST /v1/admin/tenants/{id}/resume)');
 
     // A re-driven job is work that was lost or parked in a DLQ: worth a look even when the re-drive finished it.
     const redriven = new Metric({ ...REDRIVE_ALARM_METRIC, statistic: 'Sum', period: Duration.minutes(15) });

@@ -1,19 +1,25 @@
 /**
  * The quota poller's use case: SES v2 GetAccount → the account snapshot the sender paces by and
  * GET /v1/account shows; then CloudWatch metrics in EMF: global quota use (QuotaUsedPercent,
- * which the stack alarms on) and each active tenant's bounce and complaint rate, computed the
- * same way as GET /v1/reputation. A failed poll keeps the last snapshot and marks it stale.
+ * which the stack alarms on), the account's rates, and how many tenants the reputation policy
+ * has paused (TenantsPausedByPolicy, alarmed on). A failed poll keeps the last snapshot and
+ * marks it stale.
  *
- * The account metrics are stored on `deps.metrics` and published by the caller (the handler's
- * logMetrics middleware), so they go out whether the poll succeeds or throws; each tenant's
- * rates are single metrics (their own TenantId dimension), published as they are added.
+ * Its work and its metrics do not grow with the number of tenants: no tenant is read and no
+ * per-tenant metric is published (at 10,000 tenants that was 10,000 Queries a poll and 20,000
+ * custom metrics). Each tenant's rates are judged where its counters change (the aggregator's
+ * reputation policy, shared/use-cases/ingest/policy.ts); the operator sees the tenants at risk
+ * and paused in GET /v1/admin/tenants?status=paused. The count is one Query of the paused list.
+ *
+ * The metrics are stored on `deps.metrics` and published by the caller (the handler's
+ * logMetrics middleware), so they go out whether the poll succeeds or throws.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetAccountCommand, type GetAccountCommandOutput, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { type AccountSnapshot, putAccountSnapshot, recordAccountPollFailure } from '../../data/account';
 import type { Db } from '../../data/db';
 import { ACCOUNT_SCOPE } from '../../data/keys';
-import { listTenants } from '../../data/tenants';
+import { countPausedByPolicy } from '../../data/tenants';
 import { logger } from '../../platform/powertools';
 import { getReputation } from '../read/reputation';
 
@@ -26,10 +32,8 @@ export const METRIC_NAMES = {
   pollFailed: 'QuotaPollFailed',
   accountBounceRate: 'AccountBounceRate',
   accountComplaintRate: 'AccountComplaintRate',
-  tenantBounceRate: 'TenantBounceRate',
-  tenantComplaintRate: 'TenantComplaintRate',
+  tenantsPausedByPolicy: 'TenantsPausedByPolicy',
 } as const;
-export const TENANT_DIMENSION = 'TenantId';
 
 export function quotaUsedPercent(s: Pick<AccountSnapshot, 'Max24HourSend' | 'SentLast24Hours'>): number {
   if (!(s.Max24HourSend > 0)) return 0;
@@ -80,25 +84,6 @@ export async function pollSendQuota(deps: PollDeps): Promise<AccountSnapshot> {
   const account = await getReputation(deps.db, ACCOUNT_SCOPE, now);
   m.addMetric(METRIC_NAMES.accountBounceRate, MetricUnit.Percent, account.bounceRate.rate * 100);
   m.addMetric(METRIC_NAMES.accountComplaintRate, MetricUnit.Percent, account.complaintRate.rate * 100);
-  await publishTenantRates(deps, now);
+  m.addMetric(METRIC_NAMES.tenantsPausedByPolicy, MetricUnit.Count, await countPausedByPolicy(deps.db));
   return snapshot;
-}
-
-/** Bounce and complaint rate of every tenant that sent anything in its representative window. */
-async function publishTenantRates(deps: PollDeps, now: Date) {
-  let cursor: string | undefined;
-  do {
-    const page = await listTenants(deps.db, { limit: 100, cursor });
-    cursor = page.nextCursor;
-    const reps = await Promise.all(page.tenants.map(async (t) => ({ id: t.id, rep: await getReputation(deps.db, t.id, now) })));
-    for (const { id, rep } of reps) {
-      if (rep.representativeVolume === 0) continue; // not active: no rate to speak of
-      const single = deps.metrics.singleMetric();
-      single.addDimension(TENANT_DIMENSION, id);
-      single.addMetric(METRIC_NAMES.tenantBounceRate, MetricUnit.Percent, rep.bounceRate.rate * 100);
-      const second = deps.metrics.singleMetric();
-      second.addDimension(TENANT_DIMENSION, id);
-      second.addMetric(METRIC_NAMES.tenantComplaintRate, MetricUnit.Percent, rep.complaintRate.rate * 100);
-    }
-  } while (cursor);
 }

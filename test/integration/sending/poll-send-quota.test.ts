@@ -14,7 +14,7 @@ import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
 import { getAccountSnapshot } from '../../../shared/data/account';
 import { applyCounterChunk } from '../../../shared/data/counter-writes';
 import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
-import { createTenant } from '../../../shared/data/tenants';
+import { createTenant, setTenantSending } from '../../../shared/data/tenants';
 import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
@@ -113,11 +113,13 @@ describe('poll-send-quota', () => {
     const account = docs.find((d) => metricNames(d).includes('QuotaUsedPercent'));
     expect(account).toMatchObject({ QuotaUsedPercent: 80, MaxSendRate: 14, QuotaPollFailed: 0, AccountBounceRate: 2.5, AccountComplaintRate: 0.25 });
     expect((account?._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace).toBe('Mailmeter');
-    const tenantDocs = docs.filter((d) => typeof d.TenantId === 'string');
-    expect(tenantDocs.filter((d) => d.TenantId === idle.id)).toHaveLength(0);
-    const busyDocs = tenantDocs.filter((d) => d.TenantId === busy.id);
-    expect(busyDocs.find((d) => 'TenantBounceRate' in d)?.TenantBounceRate).toBe(5);
-    expect(busyDocs.find((d) => 'TenantComplaintRate' in d)?.TenantComplaintRate).toBe(0.5);
+    // No metric per tenant, whatever the number of tenants: one count of those the policy paused.
+    expect(docs.filter((d) => 'TenantId' in d)).toHaveLength(0);
+    expect(account?.TenantsPausedByPolicy).toBe(0);
+    await setTenantSending(t.db, busy.id, { status: 'paused', by: 'policy', reason: 'hard-bounce rate 5%' }, now);
+    await setTenantSending(t.db, idle.id, { status: 'paused', by: 'operator', reason: 'review' }, now);
+    const again = await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics, now: () => now }), metrics);
+    expect(again.find((d) => metricNames(d).includes('QuotaUsedPercent'))?.TenantsPausedByPolicy).toBe(1);
   });
 
   it('keeps the last snapshot and marks it stale when GetAccount fails', async () => {
