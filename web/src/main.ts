@@ -7,16 +7,11 @@
  */
 // First: it makes navigator.language safe for Intl before uPlot (imported by ./panels) reads it.
 import './locale';
-import {
-  AuthenticationError,
-  ForbiddenError,
-  Mailmeter,
-  MailmeterError,
-  NetworkError,
-  RateLimitError,
-  type StatsRange,
-  type UsagePeriod,
-} from '../../sdk';
+// The client and its errors, not the SDK's index: the index also exports verifyWebhook, a
+// receiver-side helper built on node:crypto that has no place in a browser bundle.
+import { Mailmeter } from '../../sdk/client';
+import { AuthenticationError, ForbiddenError, MailmeterError, NetworkError, RateLimitError } from '../../sdk/errors';
+import type { StatsRange, UsagePeriod } from '../../sdk/types';
 import {
   byId,
   renderAccount,

@@ -15,7 +15,7 @@ import type {
   TemplateStats,
   Tenant,
   Usage,
-} from '../../sdk';
+} from '../../sdk/types';
 import { type Chart, createChart } from './charts';
 import {
   formatCount,
