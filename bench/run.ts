@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   'sending-api': () => import('./sending-api'),
   webhooks: () => import('./webhooks'),
   bundles: () => import('./bundles'),
+  cost: () => import('./cost'),
 };
 
 const { values } = parseArgs({
