@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   ingest: () => import('./ingest'),
   read: () => import('./read'),
   sender: () => import('./sender'),
+  suppression: () => import('./suppression'),
   'sending-api': () => import('./sending-api'),
   webhooks: () => import('./webhooks'),
   bundles: () => import('./bundles'),

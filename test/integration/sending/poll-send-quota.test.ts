@@ -15,10 +15,10 @@ import { getAccountSnapshot } from '../../../shared/data/account';
 import { applyCounterChunk } from '../../../shared/data/counter-writes';
 import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
 import { createTenant, setTenantSending } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 
 // Before the modules that create the metrics instance: tests may run with POWERTOOLS_DEV
 // (vitest.config.ts), which disables metrics, and these tests read them; and Powertools counts
