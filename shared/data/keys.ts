@@ -59,7 +59,7 @@ function claimDayShard(eventId: string): number {
 export const keys = {
   // --- tenants ---------------------------------------------------------------------------
   tenant: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
-  /** GSI1 entry listing every tenant (admin list, poller's per-tenant metrics). */
+  /** GSI1 entry listing every tenant (admin list). */
   tenantListEntry: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: `TENANT#${tenantId}` }),
   tenantListPartition: 'TENANTS',
   /** One small item per paused tenant, written in the status change's transaction: the paused list without a scan. */
