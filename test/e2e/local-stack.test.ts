@@ -129,6 +129,17 @@ describe('npm start (the local stack)', () => {
     expect(bulk.status, JSON.stringify(bulk.json)).toBe(202);
     expect(bulk.data).toMatchObject({ total_recipients: 7, status: 'queued', priority: 'high' });
 
+    // Sending domains: B may not send from A's verified domain, nor A from a domain nobody
+    // verified; both are 403 naming from, and neither leaves a job behind.
+    const aDomain = a.from.slice(a.from.indexOf('@') + 1, -1);
+    const foreign = await api(stack, b.apiKey, 'POST', '/v1/emails', { from: `hello@${aDomain}`, to: [`success@${SIM}`], subject: 'x', text: 'x' });
+    expect(foreign).toMatchObject({ status: 403, json: { success: false, error: { type: 'ForbiddenError' } } });
+    expect(String(foreign.json.error?.message)).toContain(`from: ${aDomain}`);
+    const unverified = await api(stack, a.apiKey, 'POST', '/v1/emails', { from: 'hello@unverified.example.net', to: [`success@${SIM}`], subject: 'x', text: 'x' });
+    expect(unverified).toMatchObject({ status: 403, json: { success: false, error: { type: 'ForbiddenError' } } });
+    expect(((await getData(stack, b.apiKey, '/v1/jobs')).jobs as unknown[]).length).toBe(0);
+    expect(((await getData(stack, a.apiKey, '/v1/jobs')).jobs as unknown[]).length).toBe(2);
+
     // Tenant B never sends: the same outcomes arrive as SES event JSON published to the topic.
     const sns = new SNSClient({ endpoint: info.sns.endpoint, region: info.region, credentials: info.credentials });
     const now = new Date();
