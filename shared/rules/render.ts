@@ -16,9 +16,14 @@ export function placeholdersOf(...texts: (string | undefined)[]): string[] {
   return [...names];
 }
 
+/** The value of one placeholder: only the variables' own properties count (never `constructor` & co.). */
+function valueOf(variables: Variables | undefined, name: string): string | number | boolean | undefined {
+  return variables !== undefined && Object.hasOwn(variables, name) ? variables[name] : undefined;
+}
+
 /** Placeholders in `names` that `variables` does not define. */
 export function missingVariables(names: readonly string[], variables: Variables | undefined): string[] {
-  return names.filter((n) => variables?.[n] === undefined);
+  return names.filter((n) => valueOf(variables, n) === undefined);
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -36,7 +41,7 @@ export class RenderError extends Error {
 export function renderText(template: string, variables: Variables | undefined, opts: { html?: boolean } = {}): string {
   const missing: string[] = [];
   const out = template.replace(PLACEHOLDER, (_all, name: string) => {
-    const v = variables?.[name];
+    const v = valueOf(variables, name);
     if (v === undefined) {
       missing.push(name);
       return '';

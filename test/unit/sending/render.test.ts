@@ -40,3 +40,15 @@ describe('rendering', () => {
     expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
   });
 });
+
+describe('placeholders named after Object prototype properties', () => {
+  // Found by fuzzing: with `variables` present (even `{}`), these passed the missing-variable
+  // check and rendered as `function Object() { [native code] }`.
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('{{%s}} counts as missing unless given', (name) => {
+    const content = { subject: `Hi {{${name}}}`, text: `x {{${name}}}` };
+    expect(missingVariables(placeholdersOf(content.subject, content.text), {})).toEqual([name]);
+    expect(() => renderContent(content, {})).toThrow(RenderError);
+    const given = JSON.parse(`{"${name}": "ok"}`) as Record<string, string>;
+    expect(renderContent(content, given)).toMatchObject({ subject: 'Hi ok', text: 'x ok' });
+  });
+});
