@@ -77,4 +77,5 @@ export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
 export const claimInsertFilter = (r: import('aws-lambda').DynamoDBRecord) =>
   (r.eventName === 'INSERT' && r.dynamodb?.NewImage?.kind?.S === 'message' && (r.dynamodb.NewImage.sk?.S ?? '').startsWith('EVENT#')) ||
   (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'job' && ['completed', 'failed'].includes(r.dynamodb.NewImage.status?.S ?? '')) ||
+  (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'domain' && ['verified', 'failed'].includes(r.dynamodb.NewImage.status?.S ?? '')) ||
   (r.eventName === 'MODIFY' && r.dynamodb?.NewImage?.kind?.S === 'tenant' && r.dynamodb.NewImage.sending?.M !== undefined);

@@ -345,6 +345,11 @@ export class MailmeterStack extends Stack {
             eventName: FilterRule.isEqual('MODIFY'),
             dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Job) }, status: { S: FilterRule.or('completed', 'failed') } } },
           }),
+          // domain.verified / domain.failed: a domain item with a final status (the handler compares it with the old image's).
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY'),
+            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Domain) }, status: { S: FilterRule.or('verified', 'failed') } } },
+          }),
           // tenant.paused / tenant.resumed: tenant items with a sending status (the handler compares it with the old image's).
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('MODIFY'),

@@ -17,7 +17,7 @@ export const EMAIL_EVENT_TYPES = [
   'email.failed',
   'email.suppressed',
 ] as const;
-export const WEBHOOK_EVENT_TYPES = [...EMAIL_EVENT_TYPES, 'job.completed', 'tenant.paused', 'tenant.resumed'] as const;
+export const WEBHOOK_EVENT_TYPES = [...EMAIL_EVENT_TYPES, 'job.completed', 'tenant.paused', 'tenant.resumed', 'domain.verified', 'domain.failed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Sent only by POST /v1/webhooks/{id}/test, whatever the endpoint subscribed to. */
 export const TEST_EVENT_TYPE = 'webhook.test';

@@ -121,6 +121,14 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
       out.push(...deliveriesFor(endpoints, change.tenantId, change.eventId, { type: change.type, created_at: now.toISOString(), data: change.data }));
       continue;
     }
+    const domain = domainStatusChange(r);
+    if (domain) {
+      const endpoints = await endpointsOf(deps, domain.tenantId);
+      if (endpoints.length === 0) continue;
+      events += 1;
+      out.push(...deliveriesFor(endpoints, domain.tenantId, domain.eventId, { type: domain.type, created_at: now.toISOString(), data: domain.data }));
+      continue;
+    }
     const completion = jobCompletion(r);
     if (completion) {
       const endpoints = await endpointsOf(deps, completion.tenantId);
@@ -155,6 +163,24 @@ export async function dispatchStreamBatch(deps: DispatchDeps, records: readonly 
   }
   if (out.length) await enqueueDeliveries(deps.sqs, deps.queueUrl, out.map((message) => ({ message })));
   return { events, deliveries: out.length };
+}
+
+/**
+ * `domain.verified` / `domain.failed` from a sending domain's status changing on the stream (the
+ * verification schedule or POST …/verify recorded what SES said): one event per transition, its id
+ * naming the transition, so a retried batch keeps it.
+ */
+function domainStatusChange(r: DynamoDBRecord): { tenantId: string; eventId: string; type: 'domain.verified' | 'domain.failed'; data: Record<string, unknown> } | undefined {
+  if (r.eventName !== 'MODIFY' || r.dynamodb?.NewImage?.kind?.S !== 'domain') return undefined;
+  const next = imageOf(r, ['id', 'tenantId', 'domain', 'status', 'verified_at', 'last_checked_at']);
+  const before = imageOf(r, ['status'], 'OldImage');
+  if (!next || typeof next.id !== 'string' || typeof next.tenantId !== 'string' || next.status === before?.status) return undefined;
+  if (next.status !== 'verified' && next.status !== 'failed') return undefined;
+  const type = next.status === 'verified' ? 'domain.verified' : 'domain.failed';
+  const data: Record<string, unknown> = { domain_id: next.id, domain: next.domain, status: next.status };
+  if (next.verified_at) data.verified_at = next.verified_at;
+  if (next.last_checked_at) data.checked_at = next.last_checked_at;
+  return { tenantId: next.tenantId, eventId: `domain_${next.id}_${String(next.status)}_${String(next.last_checked_at ?? '')}`, type, data };
 }
 
 /**

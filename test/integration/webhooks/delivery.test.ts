@@ -8,6 +8,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimDomain, recordCheck } from '../../../shared/data/domains';
 import { finalizeJobIfSettled, putNewJob } from '../../../shared/data/jobs';
 import { keys } from '../../../shared/data/keys';
 import { createTenant, setTenantSending } from '../../../shared/data/tenants';
@@ -370,6 +371,38 @@ describe('delivery', () => {
     expect(got).toHaveLength(1);
     expect(got[0]?.headers['webhook-id']).toBe(`job_${jobId}_completed`);
     expect(JSON.parse(got[0]?.body ?? '{}')).toMatchObject({ type: 'job.completed', data: { job_id: jobId, status: 'completed', total_recipients: 3, accepted: 2, failed: 1 } });
+  });
+
+  it('domain.verified and domain.failed: once per transition, not again on a later check', async () => {
+    const tenant = await newTenant();
+    const path = '/domains';
+    await addEndpoint(tenant.key, receiver.url(path), ['domain.verified', 'domain.failed']);
+    const at = new Date();
+    const pending = (name: string) => ({
+      id: ulid(),
+      tenantId: tenant.id,
+      domain: name,
+      registrable: name,
+      status: 'pending' as const,
+      dkimTokens: ['a', 'b', 'c'],
+      shared: false,
+      created_at: at.toISOString(),
+      updated_at: at.toISOString(),
+      checks: 0,
+      next_check_at: at.toISOString(),
+      version: 1,
+    });
+    const ok = await claimDomain(t.db, pending(`${tenant.id.toLowerCase()}-ok.example.org`));
+    const bad = await claimDomain(t.db, pending(`${tenant.id.toLowerCase()}-bad.example.org`));
+    const verified = await recordCheck(t.db, ok, { status: 'verified', now: new Date(at.getTime() + 1000) });
+    await recordCheck(t.db, verified, { status: 'verified', now: new Date(at.getTime() + 2000) }); // no transition: no event
+    await recordCheck(t.db, bad, { status: 'failed', now: new Date(at.getTime() + 1000) });
+    await pipeline.dispatch();
+    await pipeline.deliver(() => byPath(path).length >= 2, 10_000);
+    await pipeline.deliver(() => false, 1000);
+    const got = byPath(path).map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
+    expect(got.map((g) => g.type).sort()).toEqual(['domain.failed', 'domain.verified']);
+    expect(got.find((g) => g.type === 'domain.verified')?.data).toMatchObject({ domain_id: ok.id, domain: ok.domain, status: 'verified' });
   });
 
   it('tenant.paused and tenant.resumed: each change of the sending status once; a pause over a pause is no event', async () => {
