@@ -45,6 +45,10 @@ export const EmailEvent = z
     at: Timestamp,
     recipient: z.string().optional(),
     recipients: Count.optional().meta({ description: 'how many recipients the event names, when more than one' }),
+    details: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: 'type-specific fields, snake_case: bounce_type, bounce_sub_type, diagnostic_code, complaint_feedback_type, link, user_agent, ip_address, delay_type, smtp_response, reason' }),
   })
   .strict();
 

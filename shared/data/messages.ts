@@ -46,6 +46,8 @@ export interface Claim {
   tagless?: boolean;
   recipients: string[];
   deltas: Deltas;
+  /** Type-specific fields for the tenant (bounce type, diagnostic code, link, user agent…), snake_case. */
+  details?: Record<string, string>;
 }
 
 /** What a claim item holds: the claim as counted, and its timeline entry. */
@@ -62,6 +64,7 @@ export interface StoredClaim {
   recipient?: string;
   /** How many recipients it concerns otherwise. */
   recipients?: number;
+  details?: Record<string, string>;
 }
 
 /** A claim counted without a tenant, waiting on the summary item for the message's tenant. */
@@ -85,6 +88,7 @@ export interface TimelineEntry {
   at: string;
   recipient?: string;
   recipients?: number;
+  details?: Record<string, string>;
 }
 
 export interface MessageRecord {
@@ -124,6 +128,7 @@ export function storedClaimOf(claim: Claim): StoredClaim {
   if (claim.tagless) c.tagless = true;
   if (claim.recipients.length === 1 && claim.recipients[0]) c.recipient = claim.recipients[0];
   else if (claim.recipients.length > 1) c.recipients = claim.recipients.length;
+  if (claim.details) c.details = claim.details;
   return c;
 }
 
@@ -143,6 +148,9 @@ export function storedClaimFromItem(item: Record<string, unknown> | undefined): 
   }
   if (item.tagless === true) c.tagless = true;
   if (typeof item.recipients === 'number') c.recipients = item.recipients;
+  if (item.details && typeof item.details === 'object' && Object.values(item.details).every((v) => typeof v === 'string')) {
+    c.details = item.details as Record<string, string>;
+  }
   return c;
 }
 
@@ -352,10 +360,11 @@ export async function getMessage(db: Db, messageId: string): Promise<MessageReco
     messageId,
     status: statusOf(Object.keys(firstSeen) as ClaimEventType[]),
     firstSeen,
-    timeline: claims.slice(-TIMELINE_CAP).map(({ eventType, at, recipient, recipients }) => {
+    timeline: claims.slice(-TIMELINE_CAP).map(({ eventType, at, recipient, recipients, details }) => {
       const e: TimelineEntry = { type: eventType, at };
       if (recipient) e.recipient = recipient;
       if (recipients) e.recipients = recipients;
+      if (details) e.details = details;
       return e;
     }),
     events: claims.length,

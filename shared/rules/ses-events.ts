@@ -18,7 +18,7 @@ export const mailSchema = z.object({
 });
 export type SesMail = z.infer<typeof mailSchema>;
 
-const recipientObject = z.object({ emailAddress: address });
+const recipientObject = z.object({ emailAddress: address, diagnosticCode: z.string().optional() });
 
 const bounce = z.object({
   bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
@@ -29,10 +29,12 @@ const bounce = z.object({
 });
 const complaint = z.object({
   complainedRecipients: z.array(recipientObject).min(1),
+  complaintFeedbackType: z.string().optional(),
+  userAgent: z.string().optional(),
   timestamp,
   feedbackId: z.string().min(1),
 });
-const delivery = z.object({ timestamp, recipients: z.array(address).min(1) });
+const delivery = z.object({ timestamp, recipients: z.array(address).min(1), smtpResponse: z.string().optional() });
 const open = z.object({ timestamp, ipAddress: z.string().optional(), userAgent: z.string().optional() });
 const click = z.object({ timestamp, link: z.string(), ipAddress: z.string().optional(), userAgent: z.string().optional() });
 const deliveryDelay = z.object({ timestamp, delayType: z.string().optional(), delayedRecipients: z.array(recipientObject).min(1) });

@@ -34,6 +34,15 @@ interface Facts {
   deltas: Deltas;
   /** Content that distinguishes this event from other events of the same type for the same message. */
   identity: (string | undefined)[];
+  /** Type-specific fields for the tenant (webhook payloads), snake_case; not part of the identity. */
+  details?: Record<string, string | undefined>;
+}
+
+/** A detail as stored: bounded, so a claim item stays small whatever SES reports. */
+function detailsOf(fields: Record<string, string | undefined>): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v) out[k] = v.length > 200 ? `${v.slice(0, 200)}…` : v;
+  return Object.keys(out).length ? out : undefined;
 }
 
 function factsOf(e: SesEvent): Facts {
@@ -42,12 +51,18 @@ function factsOf(e: SesEvent): Facts {
     case 'Send':
       return { at: e.mail.timestamp, recipients: destination, deltas: { sent: destination.length }, identity: [] };
     case 'Reject':
-      return { at: e.mail.timestamp, recipients: destination, deltas: { rejected: destination.length }, identity: [] };
+      return { at: e.mail.timestamp, recipients: destination, deltas: { rejected: destination.length }, identity: [], details: { reason: e.reject?.reason } };
     case 'Rendering Failure':
-      return { at: e.mail.timestamp, recipients: destination, deltas: { renderingFailed: destination.length }, identity: [] };
+      return {
+        at: e.mail.timestamp,
+        recipients: destination,
+        deltas: { renderingFailed: destination.length },
+        identity: [],
+        details: { template_name: e.failure?.templateName, error_message: e.failure?.errorMessage },
+      };
     case 'Delivery': {
       const r = lower(e.delivery.recipients);
-      return { at: e.delivery.timestamp, recipients: r, deltas: { delivered: r.length }, identity: [] };
+      return { at: e.delivery.timestamp, recipients: r, deltas: { delivered: r.length }, identity: [], details: { smtp_response: e.delivery.smtpResponse } };
     }
     case 'Bounce': {
       const r = lower(e.bounce.bouncedRecipients.map((x) => x.emailAddress));
@@ -57,24 +72,42 @@ function factsOf(e: SesEvent): Facts {
         recipients: r,
         deltas: { bounced: r.length, ...(hard ? { bouncedHard: r.length } : { bouncedSoft: r.length }) },
         identity: [e.bounce.feedbackId, e.bounce.bounceType],
+        details: {
+          bounce_type: e.bounce.bounceType,
+          bounce_sub_type: e.bounce.bounceSubType,
+          diagnostic_code: e.bounce.bouncedRecipients.find((x) => x.diagnosticCode)?.diagnosticCode,
+        },
       };
     }
     case 'Complaint': {
       const r = lower(e.complaint.complainedRecipients.map((x) => x.emailAddress));
-      return { at: e.complaint.timestamp, recipients: r, deltas: { complained: r.length }, identity: [e.complaint.feedbackId] };
+      return {
+        at: e.complaint.timestamp,
+        recipients: r,
+        deltas: { complained: r.length },
+        identity: [e.complaint.feedbackId],
+        details: { complaint_feedback_type: e.complaint.complaintFeedbackType, user_agent: e.complaint.userAgent },
+      };
     }
     case 'Open':
-      return { at: e.open.timestamp, recipients: destination, deltas: { opened: 1 }, identity: [e.open.ipAddress, e.open.userAgent] };
+      return {
+        at: e.open.timestamp,
+        recipients: destination,
+        deltas: { opened: 1 },
+        identity: [e.open.ipAddress, e.open.userAgent],
+        details: { ip_address: e.open.ipAddress, user_agent: e.open.userAgent },
+      };
     case 'Click':
       return {
         at: e.click.timestamp,
         recipients: destination,
         deltas: { clicked: 1 },
         identity: [e.click.link, e.click.ipAddress, e.click.userAgent],
+        details: { link: e.click.link, ip_address: e.click.ipAddress, user_agent: e.click.userAgent },
       };
     case 'DeliveryDelay': {
       const r = lower(e.deliveryDelay.delayedRecipients.map((x) => x.emailAddress));
-      return { at: e.deliveryDelay.timestamp, recipients: r, deltas: { delayed: r.length }, identity: [e.deliveryDelay.delayType] };
+      return { at: e.deliveryDelay.timestamp, recipients: r, deltas: { delayed: r.length }, identity: [e.deliveryDelay.delayType], details: { delay_type: e.deliveryDelay.delayType } };
     }
     case 'Subscription':
       return {
@@ -92,6 +125,8 @@ export function claimOf(event: SesEvent): Claim {
   const recipients = [...new Set(f.recipients)].sort();
   const eventId = eventIdOf([event.eventType, event.mail.messageId, recipients.join(','), at, ...f.identity]);
   const claim: Claim = { messageId: event.mail.messageId, eventId, eventType: event.eventType, at, recipients, deltas: f.deltas };
+  const details = f.details && detailsOf(f.details);
+  if (details) claim.details = details;
   const tenantId = tag(event, TAG_TENANT);
   const jobId = tag(event, TAG_JOB);
   const templateId = tag(event, TAG_TEMPLATE);

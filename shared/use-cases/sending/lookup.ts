@@ -75,6 +75,7 @@ export async function getEmail(db: Db, tenantId: string, id: string): Promise<Em
     at: e.at,
     ...(e.recipient ? { recipient: e.recipient } : {}),
     ...(e.recipients && e.recipients > 1 ? { recipients: e.recipients } : {}),
+    ...(e.details ? { details: e.details } : {}),
   }));
   return view;
 }

@@ -50,7 +50,7 @@ export function emailEventData(messageId: string, claim: StoredClaim, tenant: { 
   if (templateId) data.template_id = templateId;
   if (claim.recipient) data.recipients = [claim.recipient];
   else if (claim.recipients) data.recipient_count = claim.recipients;
-  return data;
+  return { ...data, ...claim.details };
 }
 
 function subscribed(e: WebhookEndpoint, type: string): boolean {
@@ -65,7 +65,7 @@ export function deliveriesFor(endpoints: readonly WebhookEndpoint[], tenantId: s
 }
 
 /** What dispatch reads of a claim item; its counter deltas are not needed (and an empty map may come through a stream as `{}`, which unmarshall refuses). */
-const CLAIM_FIELDS = ['sk', 'kind', 'messageId', 'eventId', 'eventType', 'at', 'tenantId', 'jobId', 'templateId', 'tagless', 'recipient', 'recipients'] as const;
+const CLAIM_FIELDS = ['sk', 'kind', 'messageId', 'eventId', 'eventType', 'at', 'tenantId', 'jobId', 'templateId', 'tagless', 'recipient', 'recipients', 'details'] as const;
 
 /** What dispatch reads of a job item (never its content, which may be large). */
 const JOB_FIELDS = ['sk', 'kind', 'id', 'tenantId', 'status', 'type', 'templateId', 'total_recipients', 'accepted', 'failed', 'suppressed', 'updated_at'] as const;

@@ -156,6 +156,11 @@ describe('delivery', () => {
         'webhook-signature': String(r.headers['webhook-signature']),
       }) as { type: string; data: Record<string, unknown> };
       expect(payload.data).toMatchObject({ message_id: expect.any(String), recipients: [expect.stringMatching(/@example\.net$/)], job_id: expect.stringMatching(/^job-/) });
+      // Each event's own fields, snake_case, from what SES reported.
+      if (payload.type === 'email.bounced') {
+        expect(payload.data).toMatchObject({ bounce_type: 'Permanent', bounce_sub_type: 'General', diagnostic_code: 'smtp; 550 5.1.1 user unknown' });
+      }
+      if (payload.type === 'email.complained') expect(payload.data).toMatchObject({ complaint_feedback_type: 'abuse' });
     }
     // A wrong secret does not verify.
     const [first] = got;
