@@ -60,9 +60,11 @@ describe('LocalUsagePlans (the local API Gateway\'s throttle)', () => {
     plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.free, plans.createApiKey({ value: v2, enabled: true }).id);
     expect(drain(plans, v1)).toBe(20);
     expect(plans.check(v2).allowed).toBe(true);
-    // As ApiGatewayUsagePlans moves a key: join the new plan, then leave the old one.
-    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.starter, keyId);
+    // As API Gateway, a key may not be on two usage plans of the same stage…
+    expect(() => plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.starter, keyId)).toThrow(/cannot reference multiple Usage Plans/);
+    // …so ApiGatewayUsagePlans moves a key by leaving the old plan, then joining the new one.
     plans.removeFromUsagePlan(LOCAL_USAGE_PLAN_IDS.free, keyId);
+    plans.addToUsagePlan(LOCAL_USAGE_PLAN_IDS.starter, keyId);
     expect(plans.planOf(v1)).toBe('starter');
     expect(drain(plans, v1)).toBe(100);
   });
