@@ -49,18 +49,19 @@ export class ApiGatewayUsagePlans implements UsagePlans {
 
   async movePlan(keyId: string, from: PlanName, to: PlanName): Promise<void> {
     if (from === to) return;
+    const [fromId, toId] = [this.planId(from), this.planId(to)];
     // A key may reference only one usage plan per API stage (API Gateway answers ConflictException
     // otherwise), so it leaves the old plan first: for the few milliseconds in between the gateway
     // refuses its requests (403), a window a plan change can afford. If joining fails, it goes back.
     try {
-      await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: this.planId(from), keyId }));
+      await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: fromId, keyId }));
     } catch (err) {
       if (!(err instanceof NotFoundException)) throw err;
     }
     try {
-      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(to), keyId, keyType: 'API_KEY' }));
+      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: toId, keyId, keyType: 'API_KEY' }));
     } catch (err) {
-      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: this.planId(from), keyId, keyType: 'API_KEY' })).catch(() => undefined);
+      await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: fromId, keyId, keyType: 'API_KEY' })).catch(() => undefined);
       throw err;
     }
   }

@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { bounce, click, complaint, delivery, open, reject, renderingFailure, send, sesMessageId } from '../../fixtures/ses-events';
 import { ingestSesEvents, stopIngestPollers } from '../../support/ingest';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, useApiEnv } from './support';
 
 const t = useTestTable();
@@ -232,6 +232,8 @@ describe('reputation', () => {
       complaintRate: { rate: 0.111111, status: 'At risk' },
       representativeVolume: 9,
       period: { start: '2025-12-11T00:00:00.000Z', end: NOW.toISOString(), days: 90 },
+      // 9 sends are below the policy's minVolume (200): at risk, but not paused.
+      sending: { status: 'active' },
     });
     const rb = await call({ method: 'GET', resource: '/v1/reputation', key: b.key });
     expect(rb.body.data).toMatchObject({ status: 'Healthy', representativeVolume: 5 });

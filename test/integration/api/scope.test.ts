@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../shared/contract/routes';
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, useApiEnv } from './support';
 
 const t = useTestTable();
@@ -18,10 +18,6 @@ const keys = { admin: '', tenant: '' };
 
 beforeAll(async () => {
   await useApiEnv();
-  // Functions read their queues and buckets at cold start; no request here gets as far as using them.
-  const unused = (name: string) => `http://127.0.0.1:9/000000000000/unused-${name}`;
-  for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= unused(p.toLowerCase());
-  process.env.WEBHOOK_QUEUE_URL ??= unused('webhooks');
   keys.admin = (await createAdminKey(t.db)).apiKey;
   keys.tenant = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'Scope', plan: 'free' })).apiKey;
 });

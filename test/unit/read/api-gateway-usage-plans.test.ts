@@ -50,13 +50,19 @@ describe('ApiGatewayUsagePlans', () => {
     expect(calls.at(-1)).toEqual({ name: DeleteApiKeyCommand.name, input: { apiKey: 'key123' } });
   });
 
-  it('joins the new plan before leaving the old one', async () => {
+  it('leaves the old plan before joining the new one (a key may reference one usage plan per API stage)', async () => {
     const { client, calls } = fakeClient();
     await new ApiGatewayUsagePlans(client, PLAN_IDS, 'dev').movePlan('key123', 'free', 'pro');
     expect(calls).toEqual([
-      { name: CreateUsagePlanKeyCommand.name, input: { usagePlanId: 'up-pro', keyId: 'key123', keyType: 'API_KEY' } },
       { name: DeleteUsagePlanKeyCommand.name, input: { usagePlanId: 'up-free', keyId: 'key123' } },
+      { name: CreateUsagePlanKeyCommand.name, input: { usagePlanId: 'up-pro', keyId: 'key123', keyType: 'API_KEY' } },
     ]);
+  });
+
+  it('goes back to the old plan when it cannot join the new one', async () => {
+    const { client, calls } = fakeClient({ [CreateUsagePlanKeyCommand.name]: new Error('TooManyRequests') });
+    await expect(new ApiGatewayUsagePlans(client, PLAN_IDS, 'dev').movePlan('key123', 'free', 'pro')).rejects.toThrow('TooManyRequests');
+    expect(calls.at(-1)).toEqual({ name: CreateUsagePlanKeyCommand.name, input: { usagePlanId: 'up-free', keyId: 'key123', keyType: 'API_KEY' } });
   });
 
   it('tolerates a key already gone from the old plan, and fails loudly for an unmapped plan', async () => {
