@@ -19,6 +19,8 @@ export interface StackInfo {
   };
   sns: { endpoint: string; eventsTopicArn: string };
   ses: { endpoint: string; configurationSetName: string };
+  /** The local API Gateway management endpoint (API keys and usage plans). */
+  apiGateway: { endpoint: string };
   /** Where the data lives, or null when the stack runs in memory. */
   dataDir: string | null;
   /** The process running the stack; null once it has stopped. */

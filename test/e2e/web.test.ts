@@ -377,6 +377,23 @@ describe('web dashboard', () => {
     }
   });
 
+  it('shows the webhook endpoints with their latest deliveries', async () => {
+    const hook = await demo.webhooks.create({ url: 'http://127.0.0.1:9/web-e2e-hook', events: ['email.sent'] });
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      const row = page.locator(`[data-testid="webhook"][data-id="${hook.id}"]`);
+      expect(await row.getByTestId('webhook-state').textContent()).toBe('enabled');
+      expect(await row.textContent()).toContain('http://127.0.0.1:9/web-e2e-hook');
+      expect(await text(page, 'webhooks-summary')).toMatch(/endpoint\(s\)/);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await demo.webhooks.remove(hook.id);
+    }
+  });
+
   it('shows the SES account panel with an admin key', async () => {
     const { context, page, problems } = await openPage(1366);
     try {

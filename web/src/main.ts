@@ -24,6 +24,7 @@ import {
   renderStats,
   renderTemplates,
   renderTenants,
+  renderWebhooks,
 } from './panels';
 
 const KEY_STORAGE = 'mailmeter.apiKey';
@@ -154,6 +155,22 @@ async function loadTenant(key: string): Promise<unknown[]> {
       ([d, list, stats]) => renderTemplates(d.templates, list.templates, stats),
     ),
     loadDomains(key),
+    panel(
+      'panel-webhooks',
+      async () => {
+        const { webhooks } = await client.webhooks.list(opts);
+        return Promise.all(
+          webhooks.map(async (webhook) => {
+            const [recent, failed] = await Promise.all([
+              client.webhooks.deliveries(webhook.id, { limit: 5 }, opts),
+              client.webhooks.deliveries(webhook.id, { status: 'failed', limit: 5 }, opts),
+            ]);
+            return { webhook, recent: recent.deliveries, failed: failed.deliveries };
+          }),
+        );
+      },
+      renderWebhooks,
+    ),
   ]);
 }
 

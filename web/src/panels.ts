@@ -15,6 +15,8 @@ import type {
   TemplateStats,
   Tenant,
   Usage,
+  Webhook,
+  WebhookDelivery,
 } from '../../sdk/types';
 import { type Chart, createChart } from './charts';
 import {
@@ -431,6 +433,55 @@ export function renderDomains(domains: Domain[], actions: { verify: (id: string)
 
 function domainStatusClass(status: Domain['status']): string {
   return status === 'verified' ? 'ok' : status === 'failed' ? 'critical' : status === 'temporary_failure' ? 'warn' : 'neutral';
+}
+
+/** The tenant's webhook endpoints, each with its latest delivery attempts and failed events. */
+export function renderWebhooks(endpoints: { webhook: Webhook; recent: WebhookDelivery[]; failed: WebhookDelivery[] }[]): void {
+  const failing = endpoints.reduce((n, e) => n + e.failed.length, 0);
+  byId('webhooks-summary').textContent = endpoints.length ? `${endpoints.length} endpoint(s) · ${failing} failed event(s) to replay` : '';
+  const list = byId('webhooks-list');
+  if (!endpoints.length) {
+    list.replaceChildren(el('p', { class: 'muted empty' }, 'No webhook endpoints: add one with POST /v1/webhooks (docs/webhooks.md).'));
+    return;
+  }
+  list.replaceChildren(
+    ...endpoints.map(({ webhook: w, recent, failed }) => {
+      const state = !w.enabled ? 'disabled' : w.failing_since ? 'failing' : 'enabled';
+      const rows = [...failed.slice(0, 5), ...recent.slice(0, 5)].map((d) =>
+        el(
+          'tr',
+          { 'data-testid': 'webhook-delivery' },
+          el('td', {}, d.event_type),
+          el('td', {}, el('span', { class: `pill ${d.status === 'succeeded' ? 'ok' : d.status === 'failed' ? 'critical' : 'warn'}` }, d.status)),
+          el('td', { class: 'num' }, String(d.attempt)),
+          el('td', { class: 'hide-sm' }, d.status_code !== undefined ? String(d.status_code) : (d.error ?? '')),
+          el('td', { class: 'nowrap' }, formatDateTime(d.at)),
+        ),
+      );
+      return el(
+        'div',
+        { class: 'domain', 'data-testid': 'webhook', 'data-id': w.id },
+        el(
+          'div',
+          { class: 'domain-head' },
+          el('strong', {}, w.url),
+          el('span', { class: `pill ${state === 'enabled' ? 'ok' : state === 'failing' ? 'warn' : 'critical'}`, 'data-testid': 'webhook-state' }, state),
+          el('span', { class: 'muted small' }, w.events.join(', ')),
+          ...(w.disabled_reason ? [el('span', { class: 'muted small' }, w.disabled_reason)] : []),
+        ),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          el(
+            'table',
+            { class: 'table' },
+            el('thead', {}, el('tr', {}, el('th', {}, 'Event'), el('th', {}, 'Status'), el('th', { class: 'num' }, 'Attempt'), el('th', { class: 'hide-sm' }, 'Answer'), el('th', {}, 'When'))),
+            el('tbody', {}, ...(rows.length ? rows : [emptyRow(5, 'No deliveries yet')])),
+          ),
+        ),
+      );
+    }),
+  );
 }
 
 export function renderAccount(a: Account): void {
