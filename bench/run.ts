@@ -3,7 +3,11 @@
  * tables, and optionally writes all figures as JSON. Each suite is a module in bench/ that
  * exports `run(): Promise<BenchTable[]>`.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchTable } from './table';
 import { formatTable } from './table';
@@ -27,6 +31,30 @@ const { values } = parseArgs({
 const selected = values.only ? values.only.split(',') : Object.keys(SUITES);
 const results: Record<string, BenchTable[]> = {};
 let failed = false;
+
+// Each suite runs in a process of its own when several are asked for: the functions keep their
+// AWS SDK clients for the life of the process (as a Lambda container does), so a second suite in
+// the same process would reach the first suite's emulators, long stopped.
+if (selected.length > 1) {
+  const dir = mkdtempSync(join(tmpdir(), 'mailmeter-bench-'));
+  for (const name of selected) {
+    if (!SUITES[name]) {
+      console.error(`unknown suite ${name}; known: ${Object.keys(SUITES).join(', ')}`);
+      process.exit(2);
+    }
+    const out = join(dir, `${name}.json`);
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--only', name, '--json', out], { stdio: 'inherit' });
+    if (child.status !== 0) failed = true;
+    if (existsSync(out)) Object.assign(results, JSON.parse(readFileSync(out, 'utf8')) as Record<string, BenchTable[]>);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (values.json) {
+    writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwrote ${values.json}`);
+  }
+  process.exit(failed ? 1 : 0);
+}
+
 for (const name of selected) {
   const load = SUITES[name];
   if (!load) {
