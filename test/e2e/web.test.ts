@@ -160,9 +160,10 @@ async function expectTenantPanels(page: Page, range: StatsRange) {
   expect(await text(page, 'reputation-days')).toBe(`${reputation.period.days} days`);
 
   // Last 30 days.
-  for (const key of ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'failed'] as const) {
-    expect(await text(page, `last30-${key}`), key).toBe(formatCount(dashboard.last30Days[key]));
+  for (const key of ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'failed', 'suppressed'] as const) {
+    expect(await text(page, `last30-${key}`), key).toBe(formatCount(dashboard.last30Days[key] ?? 0));
   }
+  expect(await attr(page, 'sending-status', 'data-status')).toBe(reputation.sending?.status);
 
   // Seed 001 sending statistics: one hourly point per chart point, headline totals and rates.
   expect(await text(page, 'stats-sends-headline')).toBe(formatCount(stats.totals.sends));
@@ -416,6 +417,20 @@ describe('web dashboard', () => {
       expect(await text(page, 'account-stale')).toBe(account.stale ? 'Stale' : 'Current');
       const tenantIds = await page.getByTestId('tenant-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
       expect(tenantIds).toContain(stack.info.demoTenant.id);
+
+      // The operator pauses a tenant from the table (the page asks for the reason) and resumes it.
+      const target = await admin.admin.tenants.create({ name: `web-pause-${Date.now()}`, plan: 'free' });
+      await page.click('#refresh');
+      await loaded(page);
+      const row = page.locator(`[data-testid="tenant-row"][data-id="${target.id}"]`);
+      expect(await row.getByTestId('tenant-sending').textContent()).toContain('active');
+      page.once('dialog', (d) => void d.accept('web e2e: list review'));
+      await row.getByTestId('tenant-pause').click();
+      await eventually('the tenant to be paused', () => admin.admin.tenants.get(target.id), (t) => t.sending.status === 'paused', 15_000);
+      expect((await admin.admin.tenants.get(target.id)).sending).toMatchObject({ status: 'paused', by: 'operator', reason: 'web e2e: list review' });
+      await page.waitForFunction((id) => document.querySelector(`[data-id="${id}"] [data-testid="tenant-resume"]`) !== null, target.id, { timeout: 15_000 });
+      await row.getByTestId('tenant-resume').click();
+      await eventually('the tenant to be resumed', () => admin.admin.tenants.get(target.id), (t) => t.sending.status === 'active', 15_000);
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-admin.png'), fullPage: true });
       expect(problems).toEqual([]);
     } finally {

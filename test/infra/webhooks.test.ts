@@ -38,7 +38,7 @@ describe.each(['dev', 'prod'])('stage %s: webhooks', (stage) => {
     });
   });
 
-  it('feeds dispatch-webhooks only claim-item INSERTs and jobs turning final from the table stream, with an on-failure DLQ', () => {
+  it('feeds dispatch-webhooks only claim-item INSERTs and jobs, domains and tenants changing status from the table stream, with an on-failure DLQ', () => {
     const { template, stack } = s();
     const mapping = Object.values(resources(template)).find(
       (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.FunctionName).includes(functionLogicalId(s(), 'dispatch-webhooks')),
@@ -53,12 +53,17 @@ describe.each(['dev', 'prod'])('stage %s: webhooks', (stage) => {
       eventName: ['MODIFY'],
       dynamodb: { NewImage: { kind: { S: ['job'] }, status: { S: ['completed', 'failed'] } } },
     });
-    // tenant.paused / tenant.resumed: tenant items with a sending status.
+    // domain.verified / domain.failed: domains with a final status (the handler compares with the old image).
     expect(JSON.parse(p.FilterCriteria.Filters[2]?.Pattern ?? '{}')).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['domain'] }, status: { S: ['verified', 'failed'] } } },
+    });
+    // tenant.paused / tenant.resumed: tenant items with a sending status.
+    expect(JSON.parse(p.FilterCriteria.Filters[3]?.Pattern ?? '{}')).toEqual({
       eventName: ['MODIFY'],
       dynamodb: { NewImage: { kind: { S: ['tenant'] }, sending: { M: { status: { S: ['active', 'paused'] } } } } },
     });
-    expect(p.FilterCriteria.Filters).toHaveLength(3);
+    expect(p.FilterCriteria.Filters).toHaveLength(4);
     expect(JSON.stringify(p.DestinationConfig)).toContain(logicalId(stack.state.webhookDispatchFailures));
     expect(JSON.stringify(p.EventSourceArn)).toContain('StreamArn');
   });

@@ -212,8 +212,29 @@ async function loadAdmin(key: string): Promise<unknown[]> {
   const opts = { apiKey: key };
   return Promise.all([
     panel('panel-account', () => client.account.get(opts), renderAccount),
-    panel('panel-tenants', () => client.admin.tenants.list({}, opts), (l) => renderTenants(l.tenants)),
+    loadTenants(key),
   ]);
+}
+
+/** The operator's tenants table: status, and pause/resume (a pause asks for the reason). */
+function loadTenants(key: string): Promise<unknown> {
+  const opts = { apiKey: key };
+  const act = (run: () => Promise<unknown>) =>
+    void run()
+      .then(() => loadTenants(key))
+      .catch((error) => panelError('panel-tenants', error));
+  return panel(
+    'panel-tenants',
+    () => client.admin.tenants.list({}, opts),
+    (l) =>
+      renderTenants(l.tenants, {
+        pause: (id) => {
+          const reason = window.prompt('Why pause this tenant? (shown to the tenant)')?.trim();
+          if (reason) act(() => client.admin.tenants.pause(id, reason, opts));
+        },
+        resume: (id) => act(() => client.admin.tenants.resume(id, opts)),
+      }),
+  );
 }
 
 /** Which kind of key this is: tenant routes answer 403 to an admin key. */

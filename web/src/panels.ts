@@ -213,6 +213,18 @@ export function renderReputation(rep: Reputation): void {
       el('span', { 'data-testid': 'reputation-days' }, `${rep.period.days} days`),
       ` (${formatDate(rep.period.start)} – ${formatDate(rep.period.end)})`,
     ),
+    ...(rep.sending ? [sendingLine(rep.sending)] : []),
+  );
+}
+
+/** Whether the tenant may send; a paused tenant sees why, since when and by whom. */
+function sendingLine(s: NonNullable<Reputation['sending']>): HTMLElement {
+  return el(
+    'p',
+    { class: 'small', 'data-testid': 'sending-status', 'data-status': s.status },
+    'Sending: ',
+    el('span', { class: `pill ${s.status === 'active' ? 'ok' : 'critical'}` }, s.status),
+    ...(s.status === 'paused' ? [` ${s.reason ?? ''}${s.by ? ` (by ${s.by}` : ''}${s.changed_at ? `, ${formatDateTime(s.changed_at)}` : ''}${s.by ? ')' : ''}`] : []),
   );
 }
 
@@ -226,6 +238,7 @@ export function renderLast30(d: Dashboard['last30Days']): void {
     tile('Opened', formatCount(d.opened), 'last30-opened', rate(d.opened, d.delivered, 'delivered')),
     tile('Clicked', formatCount(d.clicked), 'last30-clicked', rate(d.clicked, d.delivered, 'delivered')),
     tile('Failed', formatCount(d.failed), 'last30-failed'),
+    tile('Suppressed', formatCount(d.suppressed ?? 0), 'last30-suppressed', 'not sent: on the suppression list'),
   );
 }
 
@@ -514,22 +527,32 @@ export function renderAccount(a: Account): void {
   if (a.lastPollError) polled.append(` · last poll failed: ${a.lastPollError}`);
 }
 
-export function renderTenants(tenants: Tenant[]): void {
+export function renderTenants(tenants: Tenant[], actions: { pause: (id: string) => void; resume: (id: string) => void }): void {
   const body = byId('tenants-table').querySelector('tbody');
   if (!body) return;
   body.replaceChildren(
     ...(tenants.length
-      ? tenants.map((t) =>
-          el(
+      ? tenants.map((t) => {
+          const paused = t.sending.status === 'paused';
+          const toggle = el('button', { type: 'button', class: 'btn ghost copy', 'data-testid': paused ? 'tenant-resume' : 'tenant-pause' }, paused ? 'Resume' : 'Pause');
+          toggle.addEventListener('click', () => (paused ? actions.resume(t.id) : actions.pause(t.id)));
+          return el(
             'tr',
             { 'data-testid': 'tenant-row', 'data-id': t.id },
             el('td', {}, t.name),
             el('td', {}, el('span', { class: 'pill neutral' }, t.plan)),
+            el(
+              'td',
+              { 'data-testid': 'tenant-sending', title: t.sending.reason ?? '' },
+              el('span', { class: `pill ${paused ? 'critical' : 'ok'}` }, t.sending.status),
+              ...(paused && t.sending.by ? [` by ${t.sending.by}`] : []),
+            ),
             el('td', { class: 'num' }, formatCount(t.allocated)),
-            el('td', { class: 'mono' }, t.id),
-          ),
-        )
-      : [emptyRow(4, 'No tenants yet')]),
+            el('td', { class: 'mono hide-sm' }, t.id),
+            el('td', {}, toggle),
+          );
+        })
+      : [emptyRow(6, 'No tenants yet')]),
   );
 }
 
