@@ -13,25 +13,40 @@ export function sendFailedMessageId(jobId: string, index: number): string {
   return `send-failed:${jobId}:${index}`;
 }
 
+/** What the sender reports of one unit of a job it settled itself (failed, or dropped as suppressed). */
+export interface SenderUnitReport {
+  tenantId: string;
+  jobId: string;
+  templateId?: string;
+  index: number;
+  recipients: string[];
+  at: Date;
+}
+
 /**
- * The claim for one failed job recipient. Its id leaves out the time (when the sender gave up
- * differs between retries), so every report of the same job recipient is one claim.
+ * A synthetic claim for one unit the sender settled itself, counted through the ingestion path
+ * like any SES event. Its id leaves out the time (when the sender gave up differs between
+ * retries), so every report of the same unit is one claim.
  */
-export function sendFailedClaim(r: SendFailedReport): Claim {
-  const messageId = sendFailedMessageId(r.jobId, r.index);
+export function senderUnitClaim(eventType: 'SendFailed' | 'Suppressed', messageId: string, r: SenderUnitReport): Claim {
   const recipients = lower(r.recipients);
   const claim: Claim = {
     messageId,
-    eventId: eventIdOf(['SendFailed', messageId]),
-    eventType: 'SendFailed',
+    eventId: eventIdOf([eventType, messageId]),
+    eventType,
     at: r.at.toISOString(),
     recipients,
-    deltas: { sendFailed: recipients.length },
+    deltas: eventType === 'SendFailed' ? { sendFailed: recipients.length } : { suppressed: recipients.length },
     tenantId: r.tenantId,
     jobId: r.jobId,
   };
   if (r.templateId) claim.templateId = r.templateId;
   return claim;
+}
+
+/** The claim for one failed job recipient. */
+export function sendFailedClaim(r: SendFailedReport): Claim {
+  return senderUnitClaim('SendFailed', sendFailedMessageId(r.jobId, r.index), r);
 }
 
 export function reportSendFailedVia(db: Db) {

@@ -7,7 +7,7 @@
  */
 import type { Db } from '../../data/db';
 import { type Claim, claimEvent } from '../../data/messages';
-import { eventIdOf, lower } from '../ingest/claims';
+import { senderUnitClaim } from './report-failure';
 
 export interface SuppressedReport {
   tenantId: string;
@@ -25,20 +25,7 @@ export function suppressedMessageId(jobId: string, index: number): string {
 
 /** The claim for one unit's dropped recipients; its id leaves out the time, so every report of the unit is one claim. */
 export function suppressedClaim(r: SuppressedReport): Claim {
-  const messageId = suppressedMessageId(r.jobId, r.index);
-  const recipients = lower(r.recipients);
-  const claim: Claim = {
-    messageId,
-    eventId: eventIdOf(['Suppressed', messageId]),
-    eventType: 'Suppressed',
-    at: r.at.toISOString(),
-    recipients,
-    deltas: { suppressed: recipients.length },
-    tenantId: r.tenantId,
-    jobId: r.jobId,
-  };
-  if (r.templateId) claim.templateId = r.templateId;
-  return claim;
+  return senderUnitClaim('Suppressed', suppressedMessageId(r.jobId, r.index), r);
 }
 
 export async function reportSuppressed(db: Db, r: SuppressedReport): Promise<void> {
