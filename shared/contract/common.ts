@@ -27,6 +27,17 @@ export function pageQuery(maxLimit: number, defaultLimit: number) {
     .transform((q) => ({ limit: q.limit ?? defaultLimit, ...(q.cursor ? { cursor: q.cursor } : {}) }));
 }
 
+/** `?limit=&cursor=` for pages whose cursor is an opaque encoded key (a GSI or a foreign partition), `limit` 1–100, default 50. */
+export const OPAQUE_PAGE_FIELDS = {
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,1000}$/, 'must be the nextCursor of the previous page').optional(),
+};
+
 /** Routes without query parameters still reject unknown ones, so typos are not ignored. */
 export const NoQuery = z.object({}).strict();
 export const IdPath = z.object({ id: Id });

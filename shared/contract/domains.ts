@@ -1,7 +1,7 @@
 /** /v1/domains (tenant) and the operator's domain routes. */
 import * as z from 'zod';
 import { DOMAIN_STATUSES } from '../rules/domains';
-import { pageQuery, Timestamp } from './common';
+import { OPAQUE_PAGE_FIELDS, pageQuery, Timestamp } from './common';
 
 export const DomainStatus = z.enum(DOMAIN_STATUSES).meta({ id: 'DomainStatus', description: "SES's verification status of the identity" });
 export type DomainStatus = z.infer<typeof DomainStatus>;
@@ -55,13 +55,7 @@ export type DomainList = z.infer<typeof DomainList>;
 export const AdminDomainsQuery = z
   .object({
     status: DomainStatus.optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'must be an integer')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional(),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,1000}$/, 'must be the nextCursor of the previous page').optional(),
+    ...OPAQUE_PAGE_FIELDS,
   })
   .strict()
   .transform((q) => ({ ...q, limit: q.limit ?? 50 }));

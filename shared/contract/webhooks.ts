@@ -1,7 +1,7 @@
 /** /v1/webhooks: endpoints, their deliveries, replays (docs/webhooks.md). */
 import * as z from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../rules/webhooks';
-import { Timestamp } from './common';
+import { OPAQUE_PAGE_FIELDS, Timestamp } from './common';
 
 export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES).meta({ id: 'WebhookEventType' });
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
@@ -65,13 +65,7 @@ export type WebhookTestResult = z.infer<typeof WebhookTestResult>;
 export const DeliveriesQuery = z
   .object({
     status: z.enum(['failed']).optional().meta({ description: '`failed`: events whose retries are spent (replayable)' }),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'must be an integer')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional(),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,1000}$/, 'must be the nextCursor of the previous page').optional(),
+    ...OPAQUE_PAGE_FIELDS,
   })
   .strict()
   .transform((q) => ({ ...q, limit: q.limit ?? 50 }));
