@@ -20,13 +20,13 @@ import {
   UpdateTenantRequest,
 } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
-import { BatchAccepted, BatchEmailRequest, Email, RecipientPage, RecipientsQuery } from './emails';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
+import { BatchAccepted, BatchEmailRequest, Email, RecipientPage, RecipientsQuery } from './emails';
 import { Job, JobList, JobsQuery } from './jobs';
-import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, DriftReport, ReconciliationQuery, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
 import { BulkEmailRequest, JobAccepted, SendEmailRequest, SendHeaders } from './sending';
+import { AddSuppressionRequest, EmailPath, Suppression, SuppressionList, SuppressionsQuery } from './suppressions';
 import { CreateTemplateRequest, Template, TemplateList, TemplateStats, TemplatesQuery, UpdateTemplateRequest } from './templates';
 import {
   CreatedWebhook,
