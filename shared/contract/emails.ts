@@ -1,6 +1,17 @@
 /** POST /v1/emails/batch (up to 100 different emails in one call) and GET /v1/emails/{id} (one email's story). */
 import * as z from 'zod';
 import { Count, Timestamp } from './common';
+
+/**
+ * An email's id: a single email's (or a batch email's) is its job id; recipient i of a bulk job is
+ * `<jobId>-<i>` (as GET /v1/jobs/{id}/recipients lists it).
+ */
+export const EmailId = z
+  .string()
+  .regex(/^[0-9A-HJKMNP-TV-Z]{26}(-(0|[1-9]\d{0,4}))?$/, 'must be an email id returned by this API')
+  .meta({ description: 'a job id (a single email), or `<jobId>-<index>` for a recipient of a bulk job' });
+export const EmailIdPath = z.object({ id: EmailId });
+
 import { JobSummary } from './reads';
 import { SendEmailRequest } from './sending';
 
@@ -54,7 +65,8 @@ export const EmailEvent = z
 
 export const Email = z
   .object({
-    id: z.string().meta({ description: 'the id POST /v1/emails (or a batch) answered: the job id of a single email' }),
+    id: z.string().meta({ description: 'the id POST /v1/emails (or a batch) answered: the job id of a single email; `<jobId>-<index>` for a recipient of a bulk job' }),
+    job_id: z.string().meta({ description: 'the job the email belongs to' }),
     status: EmailStatus,
     from: z.string(),
     to: z.array(z.string()),
@@ -88,6 +100,7 @@ export const RecipientsQuery = z
 
 export const JobRecipient = z
   .object({
+    id: z.string().meta({ description: 'the email id of this recipient, for GET /v1/emails/{id}: the job id for a single email, `<jobId>-<index>` in a bulk job' }),
     index: Count.meta({ description: "the recipient's position in the request (a single email is index 0)" }),
     to: z.array(z.string()),
     status: RecipientStatus,

@@ -21,7 +21,7 @@ import {
 } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
-import { BatchAccepted, BatchEmailRequest, Email, RecipientPage, RecipientsQuery } from './emails';
+import { BatchAccepted, BatchEmailRequest, Email, EmailIdPath, RecipientPage, RecipientsQuery } from './emails';
 import { Job, JobList, JobsQuery } from './jobs';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, DriftReport, ReconciliationQuery, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
@@ -220,7 +220,7 @@ export const CONTRACT = {
     function: 'send-api',
     scope: 'tenant',
     tag: 'Emails',
-    summary: 'Send a job of up to 10,000 recipients (queued; 202 with the job)',
+    summary: 'Send a job of up to 10,000 recipients (queued; 202 with the job; recipient i is the email `<jobId>-<i>`)',
     query: NoQuery,
     body: BulkEmailRequest,
     headers: SendHeaders,
@@ -245,7 +245,7 @@ export const CONTRACT = {
     scope: 'tenant',
     tag: 'Emails',
     summary: "One email's story: status, from, to, subject, the SES message id and its events in the order they happened",
-    params: IdPath,
+    params: EmailIdPath,
     query: NoQuery,
     status: 200,
     response: Email,

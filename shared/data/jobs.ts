@@ -274,10 +274,12 @@ export async function settleUnsentUnits(
  * are gone (a crashed local stack, a message parked in a DLQ) can be queued again from its own
  * record. Written before the messages are sent: a unit is never queued without being stored.
  */
-export async function putJobUnits<U>(db: Db, jobId: string, chunks: readonly (readonly U[])[], now: Date): Promise<void> {
-  const items = chunks.map((units, chunk) => ({
-    PutRequest: { Item: { ...keys.jobUnits(jobId, chunk), kind: ItemKind.JobUnits, units, expiresAt: expiresAt(now, TTL.jobUnits) } },
-  }));
+export async function putJobUnits<U extends { i: number }>(db: Db, jobId: string, chunks: readonly (readonly U[])[], now: Date): Promise<void> {
+  const items = chunks
+    .filter((units) => units.length > 0)
+    .map((units) => ({
+      PutRequest: { Item: { ...keys.jobUnits(jobId, (units[0] as U).i), kind: ItemKind.JobUnits, units, expiresAt: expiresAt(now, TTL.jobUnits) } },
+    }));
   const batches: (typeof items)[] = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   await Promise.all(
@@ -310,6 +312,25 @@ export async function getJobUnits<U>(db: Db, jobId: string): Promise<U[]> {
     start = out.LastEvaluatedKey;
   } while (start);
   return units;
+}
+
+/**
+ * The stored unit with index `index`: the chunk whose first index is the greatest ≤ `index`
+ * (one Query, Limit 1, whatever the job's size); undefined when the job has no such unit.
+ */
+export async function getJobUnit<U extends { i: number }>(db: Db, jobId: string, index: number): Promise<U | undefined> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk <= :sk',
+      ExpressionAttributeValues: { ':pk': keys.jobUnitsPartition(jobId), ':sk': keys.jobUnits(jobId, index).sk },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  const units = (out.Items?.[0]?.units as U[] | undefined) ?? [];
+  return units.find((u) => u.i === index);
 }
 
 export interface ActiveJobRef {
@@ -383,7 +404,7 @@ export async function removeFromActiveJobs(db: Db, tenantId: string, jobId: stri
 }
 
 /**
- * A page of a job's stored units: the unit items after chunk `afterChunk` (work-message order,
+ * A page of a job's stored units: the unit items after the one keyed `afterChunk` (its first unit's index; work-message order,
  * each ≤ 50 units and ≤ 24 KB), at most `chunks` of them, so a page costs the same whatever the
  * job's size. `nextChunk` is the last chunk read when more may follow.
  */

@@ -104,8 +104,11 @@ export const keys = {
     gsi1sk: `${lastProgressAt}#${tenantId}#${jobId}`,
   }),
   activeJobsPartition: 'ACTIVEJOBS',
-  /** A job's units (recipients and variables) as queued, one item per work message: what a re-drive derives work from. */
-  jobUnits: (jobId: string, chunk: number): Key => ({ pk: `JOBUNITS#${jobId}`, sk: `C#${String(chunk).padStart(5, '0')}` }),
+  /**
+   * A job's units (recipients and variables) as queued, one item per work message: what a re-drive derives work from.
+   * The sort key is the index of the chunk's first unit, so the chunk holding unit i is the last key ≤ i (one Query, Limit 1).
+   */
+  jobUnits: (jobId: string, firstIndex: number): Key => ({ pk: `JOBUNITS#${jobId}`, sk: `C#${String(firstIndex).padStart(5, '0')}` }),
   jobUnitsPartition: (jobId: string): string => `JOBUNITS#${jobId}`,
   template: (tenantId: string, templateId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${templateId}` }),
   templatePrefix: 'TEMPLATE#',

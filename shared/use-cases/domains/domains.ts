@@ -24,7 +24,6 @@ import {
   type DnsRecord,
   type DomainStatus,
   dnsRecords,
-  domainLineage,
   domainOfAddress,
   domainStatusOf,
   nextCheckDelayMs,

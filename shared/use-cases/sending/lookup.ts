@@ -1,11 +1,12 @@
 /**
  * GET /v1/emails/{id}: one email's story. An email sent with POST /v1/emails (or in a batch)
- * is a job of one unit, and its id is the job id. What happened to it is read from three
- * places, each by key, so the cost never grows with the tenant's volume:
+ * is a job of one unit, and its id is the job id; recipient i of a bulk job is the email
+ * `<jobId>-<i>`. What happened to it is read from these places, each by key, so the cost never
+ * grows with the tenant's volume or the job's size:
  *
  * - the job item (one GetItem, projected: the bodies are not read): from, subject, created_at,
  *   and whether it is still queued;
- * - its stored unit (one Query of a one-item partition): to, cc, bcc;
+ * - its stored unit (one Query, Limit 1, of the chunk that holds it): to, cc, bcc;
  * - its send record (one GetItem): sent (with the SES message id), failed before SES,
  *   suppressed;
  * - once SES took it, the message's claim items (shared/data/messages.ts getMessage: one
@@ -14,7 +15,7 @@
  */
 import type { EmailStatus, Email as EmailView } from '../../contract/emails';
 import type { Db } from '../../data/db';
-import { getJobUnits, getJobWithEnvelope } from '../../data/jobs';
+import { getJobUnit, getJobWithEnvelope } from '../../data/jobs';
 import { getMessage, type MessageStatus } from '../../data/messages';
 import { getSendRecord } from '../../data/send-records';
 import { NotFoundError } from '../../rules/errors';
@@ -33,16 +34,32 @@ const FROM_MESSAGE: Record<MessageStatus, EmailStatus> = {
   unknown: 'sent',
 };
 
+/** The email id of unit `index` of a job: the job id itself for a single email. */
+export function emailIdOf(job: { id: string; type: 'single' | 'bulk' }, index: number): string {
+  return job.type === 'single' ? job.id : `${job.id}-${index}`;
+}
+
+/** `<jobId>` or `<jobId>-<index>` (the contract's EmailId has checked the shape). */
+function parseEmailId(id: string): { jobId: string; index?: number } {
+  const dash = id.indexOf('-');
+  return dash < 0 ? { jobId: id } : { jobId: id.slice(0, dash), index: Number(id.slice(dash + 1)) };
+}
+
 export async function getEmail(db: Db, tenantId: string, id: string): Promise<EmailView> {
-  const found = await getJobWithEnvelope(db, tenantId, id);
+  const { jobId, index } = parseEmailId(id);
+  const found = await getJobWithEnvelope(db, tenantId, jobId);
   // Another tenant's id is as unknown as an id never issued.
   if (!found) throw new NotFoundError(`email ${id} not found`);
   const { job, content } = found;
-  if (job.type !== 'single') throw new NotFoundError(`${id} is a bulk job, not an email: see GET /v1/jobs/${id}`);
-  const [units, record] = await Promise.all([getJobUnits<WorkUnit>(db, id), getSendRecord(db, id, 0)]);
-  const unit = units.find((u) => u.i === 0);
+  if (job.type !== 'single' && index === undefined) throw new NotFoundError(`${id} is a bulk job, not an email: see GET /v1/jobs/${id} (its recipients are the emails ${id}-<index>)`);
+  if (job.type === 'single' && index !== undefined) throw new NotFoundError(`email ${id} not found: a single email's id is its job id ${jobId}`);
+  const i = index ?? 0;
+  const units = job.units ?? job.total_recipients;
+  if (i >= units) throw new NotFoundError(`email ${id} not found: job ${jobId} has ${units} recipients`);
+  const [unit, record] = await Promise.all([getJobUnit<WorkUnit>(db, jobId, i), getSendRecord(db, jobId, i)]);
   const view: EmailView = {
     id,
+    job_id: jobId,
     status: 'queued',
     from: content.from,
     to: unit?.to ?? [],

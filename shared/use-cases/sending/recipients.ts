@@ -10,6 +10,7 @@ import type { Db } from '../../data/db';
 import { getJob, getJobUnitsPage } from '../../data/jobs';
 import { getSendRecords, type SendRecord } from '../../data/send-records';
 import { NotFoundError } from '../../rules/errors';
+import { emailIdOf } from './lookup';
 import type { WorkUnit } from './work-messages';
 
 /** Unit items per page: each holds at most 50 units. */
@@ -31,7 +32,8 @@ export async function listRecipients(
   query: { status?: Status; cursor?: string },
 ): Promise<RecipientPage> {
   // Another tenant's job is as unknown as a job never created.
-  if (!(await getJob(db, tenantId, jobId))) throw new NotFoundError(`job ${jobId} not found`);
+  const job = await getJob(db, tenantId, jobId);
+  if (!job) throw new NotFoundError(`job ${jobId} not found`);
   const page = await getJobUnitsPage<WorkUnit>(db, jobId, {
     ...(query.cursor === undefined ? {} : { afterChunk: Number(query.cursor) }),
     chunks: CHUNKS_PER_PAGE,
@@ -43,6 +45,7 @@ export async function listRecipients(
     const status = statusOf(record);
     if (query.status && status !== query.status) continue;
     recipients.push({
+      id: emailIdOf(job, unit.i),
       index: unit.i,
       to: [...unit.to, ...(unit.cc ?? []), ...(unit.bcc ?? [])],
       status,

@@ -3,9 +3,9 @@ import { putAccountSnapshot, recordAccountPollFailure } from '../../../shared/da
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { type Job, putNewJob } from '../../../shared/data/jobs';
 import { createTenant, getTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { ulid } from '../../../shared/rules/ids';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, expectMatchesContract, useApiEnv } from './support';
 
 const t = useTestTable();

@@ -8,11 +8,11 @@ import { createDb, type Db } from '../../../shared/data/db';
 import { ItemKind, keys } from '../../../shared/data/keys';
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, type Template, updateTemplate } from '../../../shared/data/templates';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { InternalError } from '../../../shared/rules/errors';
 import { ulid } from '../../../shared/rules/ids';
 import { getTemplateStats } from '../../../shared/use-cases/read/template-stats';
 import { dynamoClientConfig, useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 
 const t = useTestTable();
 const LIMIT = { templatesLimit: 100 };

@@ -9,11 +9,11 @@ import { getAccountSnapshot, putAccountSnapshot, recordAccountPollFailure } from
 import { findKeyByHash, getApiKey, listApiKeys } from '../../../shared/data/api-keys';
 import { ItemKind, keys } from '../../../shared/data/keys';
 import { createTenant, getTenant, updateTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { hashApiKey } from '../../../shared/rules/api-key';
 import { InternalError } from '../../../shared/rules/errors';
 import type { PlanName } from '../../../shared/rules/plans';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 
 const t = useTestTable();
 

@@ -12,11 +12,11 @@ import { type RunningLocalSes, startLocalSes } from '../../../local/ses/local-se
 import { createAdminKey } from '../../../shared/data/api-keys';
 import { getDomain } from '../../../shared/data/domains';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { createSendingDomainGuard } from '../../../shared/use-cases/domains/domains';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, useApiEnv } from '../api/support';
 
 const t = useTestTable();

@@ -13,13 +13,13 @@ import { finalizeJobIfSettled, getJob, listJobs, settleUnsentUnits } from '../..
 import { keys, utcDay } from '../../../shared/data/keys';
 import { readReserved } from '../../../shared/data/send-cap';
 import { createTenant, type TenantLimits } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { billingPeriod } from '../../../shared/rules/billing-period';
 import { loadPlans } from '../../../shared/rules/plans';
 import { createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, type Reply, useApiEnv } from '../api/support';
 
 const t = useTestTable();

@@ -53,16 +53,16 @@ function get(key: string, id: string) {
 }
 
 /** What the sender records when SES accepted the email (its claim, then its settlement). */
-async function sentBySender(tenantId: string, jobId: string, messageId: string, state: 'sent' | 'failed' | 'suppressed' = 'sent') {
+async function sentBySender(tenantId: string, jobId: string, messageId: string, state: 'sent' | 'failed' | 'suppressed' = 'sent', index = 0) {
   const now = new Date();
-  expect(await claimSendRecord(t.db, { jobId, tenantId, index: 0, owner: 'sender-1', recipients: 2, leaseMs: 60_000, now })).toBe(true);
+  expect(await claimSendRecord(t.db, { jobId, tenantId, index, owner: 'sender-1', recipients: 2, leaseMs: 60_000, now })).toBe(true);
   await settleUnits(
     t.db,
     tenantId,
     jobId,
     [
       {
-        index: 0,
+        index,
         state,
         recipients: state === 'suppressed' ? 0 : 2,
         owner: 'sender-1',
@@ -91,6 +91,7 @@ describe('GET /v1/emails/{id}', () => {
     expect(queued.status).toBe(200);
     expect(queued.body.data).toMatchObject({
       id,
+      job_id: id,
       status: 'queued',
       from: a.from,
       to: ['ann@example.com'],
@@ -156,6 +157,46 @@ describe('GET /v1/emails/{id}', () => {
     expect(res.status).toBe(404);
     expect(res.body.error.message).toContain('/v1/jobs/');
     const bad = await get(a.key, 'nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('id');
+  });
+
+  it("answers each recipient of a bulk job as the email <jobId>-<index>, reading only the chunk that holds it", async () => {
+    const a = await newTenant();
+    // 120 recipients are stored as three unit chunks (50 a chunk): recipient 110 is in the third.
+    const recipients = Array.from({ length: 120 }, (_, i) => ({ to: `r${i}@example.com` }));
+    const bulk = await call({ method: 'POST', resource: '/v1/emails/bulk', key: a.key, body: { from: a.from, subject: 'Hi', text: 'T', recipients } });
+    expect(bulk.status).toBe(202);
+    const jobId = bulk.body.data.id as string;
+
+    const queued = await get(a.key, `${jobId}-3`);
+    expect(queued.status).toBe(200);
+    expect(queued.body.data).toMatchObject({ id: `${jobId}-3`, job_id: jobId, status: 'queued', to: ['r3@example.com'], subject: 'Hi' });
+
+    const messageId = `ses-${jobId}-110`;
+    await sentBySender(a.tenantId, jobId, messageId, 'sent', 110);
+    const t0 = Date.now();
+    await sesEvent(a.tenantId, jobId, messageId, 'Bounce', new Date(t0 + 2000).toISOString(), ['r110@example.com']);
+    const bounced = (await get(a.key, `${jobId}-110`)).body.data;
+    expect(bounced).toMatchObject({ id: `${jobId}-110`, to: ['r110@example.com'], status: 'bounced', ses_message_id: messageId });
+    expect(bounced.events.map((e: { type: string }) => e.type)).toEqual(['Bounce']);
+    // Its neighbours are untouched.
+    expect((await get(a.key, `${jobId}-109`)).body.data).toMatchObject({ to: ['r109@example.com'], status: 'queued' });
+    expect((await get(a.key, `${jobId}-50`)).body.data).toMatchObject({ to: ['r50@example.com'], status: 'queued' });
+
+    // The recipients page names the same ids.
+    const page = await call({ method: 'GET', resource: '/v1/jobs/{id}/recipients', key: a.key, pathParameters: { id: jobId }, query: { status: 'sent' } });
+    expect(page.body.data.recipients).toEqual([]);
+    const later = await call({ method: 'GET', resource: '/v1/jobs/{id}/recipients', key: a.key, pathParameters: { id: jobId }, query: { cursor: '50' } });
+    expect(later.body.data.recipients.find((r: { index: number }) => r.index === 110)).toMatchObject({ id: `${jobId}-110`, status: 'sent' });
+
+    // Past the last recipient, another tenant, and an index on a single email: unknown.
+    expect((await get(a.key, `${jobId}-120`)).status).toBe(404);
+    const b = await newTenant();
+    expect((await get(b.key, `${jobId}-110`)).status).toBe(404);
+    const single = await send(a);
+    expect((await get(a.key, `${single}-0`)).status).toBe(404);
+    const bad = await get(a.key, `${jobId}-01`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('id');
   });

@@ -67,11 +67,11 @@ describe('GET /v1/jobs/{id}/recipients', () => {
 
     const first = await page(a.key, id);
     expect(first.status).toBe(200);
-    const list = first.body.data.recipients as { index: number; to: string[]; status: string; ses_message_id?: string; reason?: string }[];
+    const list = first.body.data.recipients as { id: string; index: number; to: string[]; status: string; ses_message_id?: string; reason?: string }[];
     expect(list.map((r) => r.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(list[0]).toEqual({ index: 0, to: ['r0@example.com'], status: 'queued' });
-    expect(list[3]).toEqual({ index: 3, to: ['r3@example.com'], status: 'sent', ses_message_id: 'ses-3' });
-    expect(list[5]).toEqual({ index: 5, to: ['r5@example.com'], status: 'failed', reason: 'MessageRejected' });
+    expect(list[0]).toEqual({ id: `${id}-0`, index: 0, to: ['r0@example.com'], status: 'queued' });
+    expect(list[3]).toEqual({ id: `${id}-3`, index: 3, to: ['r3@example.com'], status: 'sent', ses_message_id: 'ses-3' });
+    expect(list[5]).toEqual({ id: `${id}-5`, index: 5, to: ['r5@example.com'], status: 'failed', reason: 'MessageRejected' });
     expect(list[7]).toMatchObject({ index: 7, status: 'suppressed' });
     expect(first.body.data.nextCursor).toBeDefined();
 
@@ -95,7 +95,7 @@ describe('GET /v1/jobs/{id}/recipients', () => {
     const b = await newTenant();
     const job = await call({ method: 'POST', resource: '/v1/emails', key: a.key, body: { from: a.from, to: ['x@example.com'], subject: 'S', text: 'T' } });
     const id = job.body.data.id as string;
-    expect((await page(a.key, id)).body.data.recipients).toEqual([{ index: 0, to: ['x@example.com'], status: 'queued' }]);
+    expect((await page(a.key, id)).body.data.recipients).toEqual([{ id, index: 0, to: ['x@example.com'], status: 'queued' }]);
     expect((await page(b.key, id)).status).toBe(404);
     const badStatus = await page(a.key, id, { status: 'bounced-ish' });
     expect(badStatus.status).toBe(400);

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJob, getJobForSending } from '../../../shared/data/jobs';
 import { createTemplate } from '../../../shared/data/templates';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { workMessageSchema } from '../../../shared/use-cases/sending/work-messages';
-import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
+import { verifiedDomain } from '../../support/domains';
 import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { call, type Reply, useApiEnv } from '../api/support';
 
 const t = useTestTable();

@@ -11,7 +11,6 @@ import { getJob, type Job } from '../../../shared/data/jobs';
 import { getMessage } from '../../../shared/data/messages';
 import { getSendRecord } from '../../../shared/data/send-records';
 import { createTenant } from '../../../shared/data/tenants';
-import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { loadPlans } from '../../../shared/rules/plans';
 import { type CreateJobDeps, createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { sendFailedMessageId } from '../../../shared/use-cases/sending/report-failure';
@@ -19,6 +18,7 @@ import { sendingDomainGuard, verifiedDomain } from '../../support/domains';
 import { LOCAL_REGION } from '../../support/dynamodb-local';
 import { type LocalSqs, runEventSourceMapping, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
+import { InMemoryUsagePlans } from '../../support/usage-plans';
 
 const t = useTestTable();
 let sqs: LocalSqs;
