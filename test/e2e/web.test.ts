@@ -12,7 +12,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { Mailmeter, type StatsRange } from '../../sdk';
-import { formatCount, formatDecimal, formatPercent, percentOf } from '../../web/src/format';
+import { RECIPIENT_STATUSES } from '../../shared/contract/emails';
+import { formatCount, formatDateTime, formatDecimal, formatPercent, percentOf } from '../../web/src/format';
 import { launchChromium } from '../support/chromium';
 import { eventually } from '../support/local-stack';
 
@@ -127,7 +128,7 @@ async function attr(page: Page, testid: string, name: string): Promise<string | 
 /** Checks every tenant panel against the API's answers for the same key and settings. */
 async function expectTenantPanels(page: Page, range: StatsRange) {
   const period = (await page.locator('#usage-period').inputValue()) as '7d' | '30d' | '90d';
-  const [dashboard, quota, usage, stats, reputation, templates, templateStats] = await Promise.all([
+  const [dashboard, quota, usage, stats, reputation, templates, templateStats, jobs] = await Promise.all([
     demo.dashboard.get(),
     demo.dashboard.quota(),
     demo.usage.get({ period }),
@@ -135,6 +136,7 @@ async function expectTenantPanels(page: Page, range: StatsRange) {
     demo.reputation.get(),
     demo.templates.list(),
     demo.templates.stats(),
+    demo.jobs.list({ limit: 20 }),
   ]);
 
   // Quota gauges: period, daily, monthly.
@@ -184,15 +186,12 @@ async function expectTenantPanels(page: Page, range: StatsRange) {
   expect(await daily.getAttribute('data-points')).toBe(String(usage.daily_stats.history.length));
   expect(await daily.getAttribute('data-total')).toBe(String(usage.daily_stats.history.reduce((s, h) => s + h.count, 0)));
 
-  // Recent jobs, newest first, as the dashboard lists them.
+  // Recent jobs, newest first, as GET /v1/jobs lists them (the same 20 the dashboard names).
+  expect(jobs.jobs.map((j) => j.id)).toEqual(dashboard.recentJobs.map((j) => j.id));
   const rows = page.getByTestId('job-row');
-  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).toEqual(
-    dashboard.recentJobs.map((j) => j.id),
-  );
-  expect(await page.getByTestId('job-recipients').allTextContents()).toEqual(
-    dashboard.recentJobs.map((j) => formatCount(j.total_recipients)),
-  );
-  expect(await page.getByTestId('job-status').allTextContents()).toEqual(dashboard.recentJobs.map((j) => j.status));
+  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).toEqual(jobs.jobs.map((j) => j.id));
+  expect(await page.getByTestId('job-recipients').allTextContents()).toEqual(jobs.jobs.map((j) => formatCount(j.total_recipients)));
+  expect(await page.getByTestId('job-status').allTextContents()).toEqual(jobs.jobs.map((j) => j.status));
 
   // Templates.
   expect(await text(page, 'templates-active')).toBe(formatCount(dashboard.templates.active));
@@ -485,6 +484,248 @@ describe('web dashboard', () => {
     } finally {
       hammering = false;
       await loop;
+      await context.close();
+    }
+  });
+});
+
+describe('web dashboard: email lookup, job recipients, operator usage', () => {
+  it('looks up an email by id: status, addresses, subject, SES message id and its events, as text', async () => {
+    // Markup in the subject must come out as text: the page never parses API data as HTML.
+    const subject = `<img src=x onerror="document.body.dataset.xss='1'"> <b>Lookup</b> & ${Date.now()}`;
+    const sent = await demo.email.send({ from: 'hello@example.com', to: [SIM.success], subject, text: 'Look me up' });
+    const email = await eventually(
+      'the email to be delivered',
+      () => demo.email.get(sent.id),
+      (e) => e.status === 'delivered' && e.events.some((ev) => ev.type === 'Delivery'),
+    );
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      await page.fill('#email-id', sent.id);
+      await page.click('#email-form button[type=submit]');
+      await page.getByTestId('email-status').waitFor();
+      expect(await text(page, 'email-status')).toBe(email.status);
+      expect(await text(page, 'email-from')).toBe(email.from);
+      expect(await text(page, 'email-to')).toBe(email.to.join(', '));
+      expect(await page.getByTestId('email-subject').textContent()).toBe(subject);
+      expect(await page.getByTestId('email-result').locator('img, b').count()).toBe(0);
+      expect(await page.evaluate(() => document.body.dataset.xss)).toBeUndefined();
+      expect(await text(page, 'email-created')).toBe(formatDateTime(email.created_at));
+      expect(email.ses_message_id).toBeTruthy();
+      expect(await text(page, 'email-ses-id')).toBe(email.ses_message_id);
+      expect(await page.getByTestId('email-event-type').allTextContents()).toEqual(email.events.map((e) => e.type));
+      expect(await page.getByTestId('email-event-at').allTextContents()).toEqual(email.events.map((e) => formatDateTime(e.at, true)));
+      expect(await page.getByTestId('email-event-recipient').allTextContents()).toEqual(
+        email.events.filter((e) => e.recipient || e.recipients).map((e) => e.recipient ?? `${formatCount(e.recipients ?? 0)} recipients`),
+      );
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-email.png'), fullPage: true });
+
+      // A malformed id is the API's 400 naming the field; an unknown one its 404. The result is cleared.
+      const error = page.locator('#panel-email .panel-error');
+      await page.fill('#email-id', 'not-an-id');
+      await page.click('#email-form button[type=submit]');
+      await error.waitFor({ state: 'visible' });
+      expect(await error.textContent()).toMatch(/id: .*\(400\)/);
+      expect(await page.getByTestId('email-result').textContent()).toBe('');
+      await page.fill('#email-id', '01ARZ3NDEKTSV4RRFFQ69G5FAV');
+      await page.click('#email-form button[type=submit]');
+      await page.waitForFunction(() => /\(404\)/.test(document.querySelector('#panel-email .panel-error')?.textContent ?? ''));
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('opens a job from the jobs list and filters its recipients by status, page by page', async () => {
+    const run = Date.now();
+    // 105 recipients: two pages of 100. The first and the last are on the suppression list.
+    const addresses = Array.from({ length: 105 }, (_, i) => `success+web-${run}-${i}@simulator.amazonses.com`);
+    const suppressed = [addresses[0] ?? '', addresses[104] ?? ''];
+    for (const a of suppressed) await demo.suppressions.add(a);
+    const accepted = await demo.email.bulk({ from: 'hello@example.com', subject: 'Recipients', text: 'Hi', recipients: addresses.map((to) => ({ to })) });
+    const job = await eventually(
+      'the job to finish and its deliveries to be counted',
+      () => demo.jobs.get(accepted.id),
+      (j) => j.status === 'completed' && j.counts.delivered === 103,
+      60_000,
+    );
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      await page.locator(`[data-testid="job-row"][data-id="${job.id}"]`).getByTestId('job-open').click();
+      await page.getByTestId('job-detail-status').waitFor();
+      expect(await text(page, 'job-id')).toBe(job.id);
+      expect(await text(page, 'job-detail-status')).toBe(job.status);
+      expect(await text(page, 'job-detail-type')).toBe('bulk');
+      expect(await text(page, 'job-detail-recipients')).toBe(formatCount(105));
+      expect(await text(page, 'job-detail-progress')).toBe('103 accepted · 0 failed · 0 unconfirmed · 2 suppressed');
+      for (const k of ['sent', 'delivered', 'suppressed', 'failed'] as const) expect(await text(page, `job-count-${k}`), k).toBe(formatCount(job.counts[k]));
+
+      // The filter offers every status the contract lists.
+      const options = await page.locator('#recipient-status option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(options).toEqual(['', ...RECIPIENT_STATUSES]);
+
+      const rows = page.getByTestId('recipient-row');
+      const more = page.getByTestId('recipients-more');
+      const shown = () => rows.evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-index')}:${tr.getAttribute('data-status')}`));
+      const expected = (indexes: number[]) => indexes.map((i) => `${i}:${suppressed.includes(addresses[i] ?? '') ? 'suppressed' : 'sent'}`);
+      const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+      // All: a page of 100, then "More" adds the last 5 and disappears.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 100);
+      expect(await shown()).toEqual(expected(range(0, 100)));
+      expect(await page.getByTestId('recipient-to').first().textContent()).toBe(addresses[0]);
+      await more.click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 105);
+      expect(await shown()).toEqual(expected(range(0, 105)));
+      expect(await more.isHidden()).toBe(true);
+
+      // Suppressed: index 0 on the first page, index 104 after "More" (the API pages by position).
+      await page.selectOption('#recipient-status', 'suppressed');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 1);
+      expect(await shown()).toEqual(['0:suppressed']);
+      expect(await more.isVisible()).toBe(true);
+      await more.click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 2);
+      expect(await shown()).toEqual(['0:suppressed', '104:suppressed']);
+      expect(await more.isHidden()).toBe(true);
+      const api = [await demo.jobs.recipients(job.id, { status: 'suppressed' })];
+      const second = api[0]?.nextCursor ? await demo.jobs.recipients(job.id, { status: 'suppressed', cursor: api[0].nextCursor }) : undefined;
+      expect([...(api[0]?.recipients ?? []), ...(second?.recipients ?? [])].map((r) => `${r.index}:${r.status}`)).toEqual(await shown());
+
+      // Sent: 99 on the first page.
+      await page.selectOption('#recipient-status', 'sent');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 99);
+      expect(await shown()).toEqual(expected(range(1, 100)));
+      // Failed: none on either page, and the table says so.
+      await page.selectOption('#recipient-status', 'failed');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 0);
+      await more.click();
+      await page.locator('#recipients-table td.empty').waitFor();
+      expect(await more.isHidden()).toBe(true);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-job.png'), fullPage: true });
+      await page.click('#job-close');
+      expect(await page.getByTestId('panel-job').isHidden()).toBe(true);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      for (const a of suppressed) await demo.suppressions.remove(a);
+    }
+  });
+
+  it("shows each tenant's usage for the month and exports it as a CSV link", async () => {
+    const name = `<i>web-usage</i> ${Date.now()}`;
+    const tenant = await admin.admin.tenants.create({ name, plan: 'free' });
+    const period = new Date().toISOString().slice(0, 7);
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.adminKey);
+      await loaded(page);
+      expect(await page.locator('#usage-month').inputValue()).toBe(period);
+      const usage = await admin.admin.usage.get({ period });
+      const rows = page.getByTestId('usage-row');
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).toEqual(usage.tenants.map((t) => t.tenantId));
+      for (const id of [tenant.id, stack.info.demoTenant.id]) {
+        const want = usage.tenants.find((t) => t.tenantId === id);
+        expect(want, id).toBeDefined();
+        const row = page.locator(`[data-testid="usage-row"][data-id="${id}"]`);
+        for (const k of ['sent', 'delivered', 'bounced', 'complained', 'suppressed', 'allocated', 'over_allocation'] as const) {
+          expect(await row.getByTestId(`usage-${k}`).textContent(), `${id} ${k}`).toBe(formatCount(want?.[k] ?? -1));
+        }
+      }
+      const mine = page.locator(`[data-testid="usage-row"][data-id="${tenant.id}"]`);
+      expect(await mine.locator('td').nth(1).textContent()).toBe(name);
+      expect(await mine.locator('i').count()).toBe(0);
+
+      // Export: the link is the pre-signed URL, and it downloads the CSV with the tenant in it.
+      await page.click('#usage-export');
+      const link = page.getByTestId('usage-export-link');
+      await link.waitFor({ timeout: 30_000 });
+      const csv = await (await fetch((await link.getAttribute('href')) ?? '')).text();
+      expect(csv.split('\r\n')[0]).toMatch(/^tenantId,name,plan,/);
+      const line = csv.split('\r\n').find((l) => l.startsWith(`${tenant.id},`));
+      expect(line).toContain(`${tenant.id},${name},free,`);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-admin-usage.png'), fullPage: true });
+
+      // Another month reads that month (no tenant's period starts in 2001-01).
+      await page.fill('#usage-month', '2001-01');
+      await page.waitForFunction(() => document.querySelector('#admin-usage-table td.empty') !== null);
+      expect(await rows.count()).toBe(0);
+      expect(await page.getByTestId('usage-export-status').textContent()).toBe('');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('pages the usage table with "More" and keeps the pages read across a refresh', async () => {
+    const period = new Date().toISOString().slice(0, 7);
+    // More tenants than one page of 100 (every new tenant's period starts this month).
+    const have = (await admin.admin.usage.get({ period, limit: 1000 })).tenants.length;
+    const names = Array.from({ length: Math.max(0, 105 - have) }, (_, i) => `web-usage-page-${Date.now()}-${i}`);
+    for (let i = 0; i < names.length; i += 10) {
+      await Promise.all(names.slice(i, i + 10).map((name) => admin.admin.tenants.create({ name, plan: 'free' })));
+    }
+    const first = await admin.admin.usage.get({ period });
+    expect(first.tenants).toHaveLength(100);
+    expect(first.nextCursor).toBeDefined();
+    const second = await admin.admin.usage.get({ period, cursor: first.nextCursor });
+    const all = [...first.tenants, ...second.tenants].map((t) => t.tenantId);
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.adminKey);
+      await loaded(page);
+      const ids = () => page.getByTestId('usage-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+      expect(await ids()).toEqual(all.slice(0, 100));
+      const more = page.getByTestId('admin-usage-more');
+      await more.click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="usage-row"]').length === n, all.length);
+      expect(await ids()).toEqual(all);
+      expect(await more.isHidden()).toBe(true);
+      await page.click('#refresh');
+      await loaded(page);
+      expect(await ids()).toEqual(all);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('polls an export that is still running until its link is there', async () => {
+    const { context, page, problems } = await openPage(1366);
+    try {
+      // The local export completes inside its POST; on AWS a large one answers `running` first.
+      // The real answer is altered to that (a boundary the local stack cannot produce), and the
+      // page must then find the link by GET /v1/admin/usage-exports/{id}, which is not altered.
+      const gets: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'GET' && /\/v1\/admin\/usage-exports\/[^/]+$/.test(r.url())) gets.push(r.url());
+      });
+      await page.route('**/v1/admin/usage-exports', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { data: Record<string, unknown> };
+        body.data.status = 'running';
+        delete body.data.download;
+        delete body.data.completed_at;
+        await route.fulfill({ response, json: body });
+      });
+      await connect(page, stack.info.adminKey);
+      await loaded(page);
+      await page.click('#usage-export');
+      await page.getByTestId('usage-export-link').waitFor({ timeout: 30_000 });
+      expect(gets).toHaveLength(1);
+      const id = gets[0]?.split('/').pop() ?? '';
+      const exp = await admin.admin.usageExports.get(id);
+      expect(exp.status).toBe('completed');
+      expect(await attr(page, 'usage-export-status', 'data-status')).toBe('completed');
+      const href = (await attr(page, 'usage-export-link', 'href')) ?? '';
+      // A fresh pre-signed URL per GET: compare what it points at, not its signature.
+      expect(href.split('?')[0]).toBe(exp.download?.url.split('?')[0]);
+      expect(problems).toEqual([]);
+    } finally {
       await context.close();
     }
   });

@@ -29,13 +29,13 @@ export function percentOf(used: number, limit: number): number {
   return limit > 0 ? (used / limit) * 100 : 0;
 }
 
-/** `1 Dec 2026, 00:00 UTC`: times are UTC throughout the product. */
-export function formatDateTime(iso: string | null | undefined): string {
+/** `1 Dec 2026, 00:00 UTC` (with `seconds`, `00:00:05`: an email's events are seconds apart): times are UTC throughout the product. */
+export function formatDateTime(iso: string | null | undefined, seconds = false): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), timeZone: 'UTC' });
   return `${date}, ${time} UTC`;
 }
 
@@ -66,4 +66,9 @@ export const SES_THRESHOLDS = {
 /** Hourly rate in percent, or null for an hour without sends (a gap, not a zero). */
 export function hourlyRate(part: number, sends: number): number | null {
   return sends > 0 ? (part / sends) * 100 : null;
+}
+
+/** The current UTC month, `YYYY-MM` (the operator's usage table opens on it). */
+export function currentMonth(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 7);
 }

@@ -11,7 +11,9 @@ import './locale';
 // receiver-side helper built on node:crypto that has no place in a browser bundle.
 import { Mailmeter } from '../../sdk/client';
 import { AuthenticationError, ForbiddenError, MailmeterError, NetworkError, RateLimitError } from '../../sdk/errors';
-import type { StatsRange, UsagePeriod } from '../../sdk/types';
+import type { RecipientStatus, StatsRange, UsagePeriod } from '../../sdk/types';
+import { RECIPIENT_STATUS_LABELS, renderEmail, renderExport, renderJob, renderRecipients, renderUsageRows } from './details';
+import { currentMonth } from './format';
 import {
   byId,
   renderAccount,
@@ -29,6 +31,12 @@ import {
 
 const KEY_STORAGE = 'mailmeter.apiKey';
 const REFRESH_MS = 30_000;
+const JOBS_SHOWN = 20;
+/** Tenants per usage page (the API's default) and the most one request may ask for (BILLING_PAGE_MAX). */
+const USAGE_PAGE = 100;
+const USAGE_PAGE_MAX = 1000;
+const EXPORT_POLL_MS = 1_000;
+const EXPORT_POLLS = 120;
 
 type Mode = 'tenant' | 'admin';
 
@@ -41,6 +49,16 @@ interface State {
 }
 
 const state: State = { key: undefined, mode: undefined, timer: undefined, loading: false, lastUpdated: undefined };
+
+/**
+ * The on-demand views. Each request takes a number from `seq`; an answer whose number is no
+ * longer the latest (a newer filter, lookup or page was asked for meanwhile) is dropped.
+ */
+const views = {
+  job: { id: undefined as string | undefined, seq: 0 },
+  email: { seq: 0 },
+  usage: { rows: 0, seq: 0 },
+};
 
 /**
  * On API Gateway the page lives at the stage root (`/dev` or `/dev/`), so the API's base is the
@@ -94,6 +112,7 @@ function showView(view: 'welcome' | 'tenant' | 'admin'): void {
   byId('intro').hidden = false;
   byId('connecting').hidden = true;
   byId('session').hidden = view === 'welcome';
+  if (view === 'welcome') closeViews();
   const badge = byId('mode-badge');
   badge.hidden = view === 'welcome';
   badge.textContent = view === 'admin' ? 'Admin' : 'Tenant';
@@ -143,7 +162,7 @@ async function loadTenant(key: string): Promise<unknown[]> {
     panel('panel-last30', () => dashboard, (d) => renderLast30(d.last30Days)),
     panel('panel-stats', () => client.stats.get({ range }, opts), renderStats),
     panel('panel-daily', () => usage, renderDaily),
-    panel('panel-jobs', () => dashboard, (d) => renderJobs(d.recentJobs)),
+    panel('panel-jobs', () => client.jobs.list({ limit: JOBS_SHOWN }, opts), (l) => renderJobs(l.jobs, openJob)),
     panel(
       'panel-templates',
       async () =>
@@ -208,12 +227,160 @@ function wireDomainForm(): void {
   });
 }
 
+/** Forgets what the on-demand views showed (sign-out, another key). */
+function closeViews(): void {
+  views.job.id = undefined;
+  views.job.seq++;
+  views.email.seq++;
+  views.usage.rows = 0;
+  views.usage.seq++;
+  byId('panel-job').hidden = true;
+  byId('email-result').replaceChildren();
+  byId<HTMLInputElement>('email-id').value = '';
+  renderExport(undefined);
+  for (const id of ['panel-job', 'panel-email', 'panel-admin-usage']) panelOk(id);
+}
+
+/** Email lookup: loaded when asked, not by the refresh loop (the form looks it up again). */
+function wireEmailForm(): void {
+  byId<HTMLFormElement>('email-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = byId<HTMLInputElement>('email-id').value.trim();
+    const key = state.key;
+    if (!key || !id) return;
+    const seq = ++views.email.seq;
+    void client.email
+      .get(id, { apiKey: key })
+      .then((email) => {
+        if (seq !== views.email.seq) return;
+        renderEmail(email);
+        panelOk('panel-email');
+      })
+      .catch((error) => {
+        if (seq !== views.email.seq) return;
+        byId('email-result').replaceChildren();
+        panelError('panel-email', error);
+      });
+  });
+}
+
+function openJob(id: string): void {
+  views.job.id = id;
+  byId<HTMLSelectElement>('recipient-status').value = '';
+  byId('panel-job').hidden = false;
+  void loadJob();
+  byId('panel-job').scrollIntoView({ block: 'start' });
+}
+
+/**
+ * The open job and a page of its recipients. Without a cursor, the job's summary and the first
+ * page of the selected status; with one, the next page of `status`, added under the rows shown.
+ * Loaded when asked (open, filter, Reload, More), not by the refresh loop, which would drop the
+ * pages already read.
+ */
+async function loadJob(status?: RecipientStatus, cursor?: string): Promise<void> {
+  const key = state.key;
+  const id = views.job.id;
+  if (!key || !id) return;
+  const opts = { apiKey: key };
+  const seq = ++views.job.seq;
+  const filter = cursor === undefined ? ((byId<HTMLSelectElement>('recipient-status').value || undefined) as RecipientStatus | undefined) : status;
+  try {
+    const [job, page] = await Promise.all([
+      cursor === undefined ? client.jobs.get(id, opts) : undefined,
+      client.jobs.recipients(id, { status: filter, cursor }, opts),
+    ]);
+    if (seq !== views.job.seq) return;
+    if (job) renderJob(job);
+    const next = page.nextCursor;
+    renderRecipients(page, cursor !== undefined, next ? () => void loadJob(filter, next) : undefined);
+    panelOk('panel-job');
+  } catch (error) {
+    if (seq === views.job.seq) panelError('panel-job', error);
+  }
+}
+
+function wireJobView(): void {
+  const select = byId<HTMLSelectElement>('recipient-status');
+  for (const [value, label] of Object.entries(RECIPIENT_STATUS_LABELS)) select.append(new Option(label, value));
+  select.addEventListener('change', () => void loadJob());
+  byId('job-reload').addEventListener('click', () => void loadJob());
+  byId('job-close').addEventListener('click', () => {
+    views.job.id = undefined;
+    views.job.seq++;
+    byId('panel-job').hidden = true;
+  });
+}
+
 async function loadAdmin(key: string): Promise<unknown[]> {
   const opts = { apiKey: key };
   return Promise.all([
     panel('panel-account', () => client.account.get(opts), renderAccount),
     loadTenants(key),
+    loadUsage(key),
   ]);
+}
+
+/**
+ * The operator's usage table for the chosen month. Without a cursor (a refresh, another month)
+ * it reads as many tenants as are shown in one request, so the pages added with "More" stay.
+ */
+function loadUsage(key: string, cursor?: string): Promise<unknown> {
+  const opts = { apiKey: key };
+  const period = byId<HTMLInputElement>('usage-month').value;
+  const seq = ++views.usage.seq;
+  const limit = cursor === undefined && views.usage.rows > USAGE_PAGE ? Math.min(USAGE_PAGE_MAX, views.usage.rows) : undefined;
+  return panel(
+    'panel-admin-usage',
+    () => client.admin.usage.get({ period, limit, cursor }, opts),
+    (page) => {
+      if (seq !== views.usage.seq) return;
+      views.usage.rows = (cursor === undefined ? 0 : views.usage.rows) + page.tenants.length;
+      const next = page.nextCursor;
+      renderUsageRows(page.tenants, cursor !== undefined, next ? () => void loadUsage(key, next) : undefined);
+    },
+  );
+}
+
+/** POST /v1/admin/usage-exports, then GET it until it is no longer running; shows the download link. */
+async function exportUsage(key: string): Promise<void> {
+  const opts = { apiKey: key };
+  const period = byId<HTMLInputElement>('usage-month').value;
+  const button = byId<HTMLButtonElement>('usage-export');
+  button.disabled = true;
+  renderExport(undefined, `Exporting ${period}…`);
+  try {
+    let exp = await client.admin.usageExports.create(period, opts);
+    for (let i = 0; exp.status === 'running' && i < EXPORT_POLLS && key === state.key; i++) {
+      renderExport(exp);
+      await new Promise((r) => setTimeout(r, EXPORT_POLL_MS));
+      exp = await client.admin.usageExports.get(exp.id, opts);
+    }
+    if (key !== state.key) return;
+    if (exp.status === 'running') renderExport(undefined, `Export ${exp.id} is still running; GET /v1/admin/usage-exports/${exp.id} gives its link when done.`);
+    else renderExport(exp);
+    panelOk('panel-admin-usage');
+  } catch (error) {
+    if (key !== state.key) return;
+    renderExport(undefined);
+    panelError('panel-admin-usage', error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wireUsagePanel(): void {
+  const month = byId<HTMLInputElement>('usage-month');
+  month.value = currentMonth();
+  month.addEventListener('change', () => {
+    const key = state.key;
+    views.usage.rows = 0;
+    renderExport(undefined);
+    if (key) void loadUsage(key);
+  });
+  byId('usage-export').addEventListener('click', () => {
+    if (state.key) void exportUsage(state.key);
+  });
 }
 
 /** The operator's tenants table: status, and pause/resume (a pause asks for the reason). */
@@ -307,6 +474,7 @@ function connect(key: string): void {
   state.key = key;
   state.mode = undefined;
   state.lastUpdated = undefined;
+  closeViews();
   sessionStorage.setItem(KEY_STORAGE, key);
   clearBanner();
   // Until the first answer says which kind of key this is, show the session controls (so a
@@ -332,6 +500,9 @@ function init(): void {
   });
   byId('sign-out').addEventListener('click', () => signOut());
   wireDomainForm();
+  wireEmailForm();
+  wireJobView();
+  wireUsagePanel();
   byId('refresh').addEventListener('click', () => void refresh());
   rangeSelect.addEventListener('change', () => void refresh());
   byId('usage-period').addEventListener('change', () => void refresh());

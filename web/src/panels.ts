@@ -37,7 +37,7 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
+export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Record<string, string> = {},
   ...children: (Node | string)[]
@@ -48,7 +48,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-function tile(label: string, value: string, testid: string, hint?: string): HTMLElement {
+export function tile(label: string, value: string, testid: string, hint?: string): HTMLElement {
   return el(
     'div',
     { class: 'tile' },
@@ -324,7 +324,7 @@ export function renderDaily(usage: Usage): void {
   box.setAttribute('data-total', String(s.history.reduce((sum, h) => sum + h.count, 0)));
 }
 
-function statusPill(status: string): HTMLElement {
+export function statusPill(status: string): HTMLElement {
   return el('span', { class: `pill ${jobStatusClass(status)}` }, status);
 }
 
@@ -342,11 +342,12 @@ function jobStatusClass(status: string): string {
   }
 }
 
-function emptyRow(cols: number, text: string): HTMLTableRowElement {
+export function emptyRow(cols: number, text: string): HTMLTableRowElement {
   return el('tr', {}, el('td', { colspan: String(cols), class: 'empty' }, text));
 }
 
-export function renderJobs(jobs: JobSummary[]): void {
+/** The jobs list; a job's id opens it (its summary and recipients, details.ts). */
+export function renderJobs(jobs: JobSummary[], open: (id: string) => void): void {
   const body = byId('jobs-table').querySelector('tbody');
   if (!body) return;
   byId('jobs-count').textContent = jobs.length ? `${jobs.length} most recent` : '';
@@ -356,7 +357,7 @@ export function renderJobs(jobs: JobSummary[]): void {
           el(
             'tr',
             { 'data-testid': 'job-row', 'data-id': j.id },
-            el('td', { class: 'mono', title: j.id }, shortId(j.id)),
+            el('td', {}, openButton(j.id, open)),
             el('td', { class: 'num', 'data-testid': 'job-recipients' }, formatCount(j.total_recipients)),
             el('td', { 'data-testid': 'job-status' }, statusPill(j.status)),
             el('td', { class: 'hide-sm' }, j.priority),
@@ -365,6 +366,12 @@ export function renderJobs(jobs: JobSummary[]): void {
         )
       : [emptyRow(5, 'No jobs yet')]),
   );
+}
+
+function openButton(id: string, open: (id: string) => void): HTMLButtonElement {
+  const button = el('button', { type: 'button', class: 'link mono', title: `Open job ${id}`, 'data-testid': 'job-open' }, shortId(id));
+  button.addEventListener('click', () => open(id));
+  return button;
 }
 
 export function renderTemplates(summary: Dashboard['templates'], list: Template[], stats: TemplateStats | undefined): void {
@@ -556,6 +563,6 @@ export function renderTenants(tenants: Tenant[], actions: { pause: (id: string) 
   );
 }
 
-function shortId(id: string): string {
+export function shortId(id: string): string {
   return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDate, formatDateTime, formatDecimal, formatPercent, hourlyRate, percentOf, usageLevel } from '../../../web/src/format';
+import { currentMonth, formatCount, formatDate, formatDateTime, formatDecimal, formatPercent, hourlyRate, percentOf, usageLevel } from '../../../web/src/format';
 
 describe('dashboard formatting', () => {
   it('prints counts with separators and fractional averages', () => {
@@ -33,5 +33,12 @@ describe('dashboard formatting', () => {
     expect(formatDate('2026-03-31T23:59:00.000Z')).toBe('31 Mar 2026');
     expect(formatDate(null)).toBe('—');
     expect(formatDateTime('not a date')).toBe('—');
+    // An email's events are seconds apart.
+    expect(formatDateTime('2026-12-01T13:04:05.900Z', true)).toBe('1 Dec 2026, 13:04:05 UTC');
+  });
+
+  it("opens the operator's usage on the current UTC month", () => {
+    expect(currentMonth(new Date('2026-11-30T23:59:59.000Z'))).toBe('2026-11');
+    expect(currentMonth(new Date('2026-12-01T00:00:00.000Z'))).toBe('2026-12');
   });
 });
