@@ -521,6 +521,12 @@ describe('web dashboard: email lookup, job recipients, operator usage', () => {
         email.events.filter((e) => e.recipient || e.recipients).map((e) => e.recipient ?? `${formatCount(e.recipients ?? 0)} recipients`),
       );
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-email.png'), fullPage: true });
+      // A single email's job is the email's own id; it opens in the job view.
+      expect(email.job_id).toBe(sent.id);
+      await page.getByTestId('email-job-open').click();
+      await page.getByTestId('job-detail-status').waitFor();
+      expect(await text(page, 'job-id')).toBe(sent.id);
+      expect(await text(page, 'job-detail-type')).toBe('single');
 
       // A malformed id is the API's 400 naming the field; an unknown one its 404. The result is cleared.
       const error = page.locator('#panel-email .panel-error');
@@ -582,6 +588,13 @@ describe('web dashboard: email lookup, job recipients, operator usage', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="recipient-row"]').length === 105);
       expect(await shown()).toEqual(expected(range(0, 105)));
       expect(await more.isHidden()).toBe(true);
+
+      // A recipient's email id looks that email up (`<jobId>-<index>`).
+      const fifth = await demo.email.get(`${job.id}-5`);
+      await page.locator('[data-testid="recipient-row"][data-index="5"]').getByTestId('recipient-email-open').click();
+      await page.waitForFunction((to) => document.querySelector('[data-testid="email-to"]')?.textContent === to, addresses[5]);
+      expect(await text(page, 'email-status')).toBe(fifth.status);
+      expect(await page.locator('#email-id').inputValue()).toBe(`${job.id}-5`);
 
       // Suppressed: index 0 on the first page, index 104 after "More" (the API pages by position).
       await page.selectOption('#recipient-status', 'suppressed');

@@ -5,7 +5,7 @@
  */
 import type { BillingRow, Email, Job, RecipientPage, RecipientStatus, UsageExport } from '../../sdk/types';
 import { formatCount, formatDateTime } from './format';
-import { byId, el, emptyRow, statusPill, tile } from './panels';
+import { byId, el, emptyRow, shortId, statusPill, tile } from './panels';
 
 /**
  * The recipient statuses the job view filters by, labelled. A Record over the contract's type,
@@ -34,7 +34,14 @@ function detailsText(details: Record<string, string> | undefined): string {
     .join(' · ');
 }
 
-export function renderEmail(email: Email): void {
+/** A link-styled button that opens an id (a job, an email) in its view. */
+function idButton(id: string, testid: string, title: string, open: (id: string) => void): HTMLButtonElement {
+  const button = el('button', { type: 'button', class: 'link mono', title, 'data-testid': testid, 'data-id': id }, id.length > 30 ? shortId(id) : id);
+  button.addEventListener('click', () => open(id));
+  return button;
+}
+
+export function renderEmail(email: Email, openJob: (id: string) => void): void {
   const addresses = (list: string[] | undefined) => (list?.length ? list.join(', ') : '—');
   byId('email-result').replaceChildren(
     facts([
@@ -44,6 +51,7 @@ export function renderEmail(email: Email): void {
       ...(email.cc?.length ? [['Cc', addresses(email.cc), 'email-cc'] as [string, string, string]] : []),
       ...(email.bcc?.length ? [['Bcc', addresses(email.bcc), 'email-bcc'] as [string, string, string]] : []),
       ['Subject', email.subject, 'email-subject'],
+      ['Job', idButton(email.job_id, 'email-job-open', `Open job ${email.job_id}`, openJob), 'email-job'],
       ['Created', formatDateTime(email.created_at), 'email-created'],
       ['SES message id', el('span', { class: 'mono wrap' }, email.ses_message_id ?? '—'), 'email-ses-id'],
       ...(email.reason ? [['Reason', email.reason, 'email-reason'] as [string, string, string]] : []),
@@ -118,7 +126,12 @@ export function renderJob(job: Job): void {
 }
 
 /** Shows a page of recipients: the first page replaces the rows, a later one ("More") adds to them. */
-export function renderRecipients(page: RecipientPage, append: boolean, more: (() => void) | undefined): void {
+export function renderRecipients(
+  page: RecipientPage,
+  append: boolean,
+  more: (() => void) | undefined,
+  lookUp: (emailId: string) => void,
+): void {
   const body = byId('recipients-table').querySelector('tbody');
   if (!body) return;
   const rows = page.recipients.map((r) =>
@@ -126,6 +139,7 @@ export function renderRecipients(page: RecipientPage, append: boolean, more: (()
       'tr',
       { 'data-testid': 'recipient-row', 'data-index': String(r.index), 'data-status': r.status },
       el('td', { class: 'num' }, String(r.index)),
+      el('td', {}, idButton(r.id, 'recipient-email-open', `Look up email ${r.id}`, lookUp)),
       el('td', { class: 'wrap', 'data-testid': 'recipient-to' }, r.to.join(', ')),
       el('td', { 'data-testid': 'recipient-status' }, statusPill(r.status)),
       el('td', { class: 'mono hide-sm' }, r.ses_message_id ?? ''),
@@ -138,7 +152,7 @@ export function renderRecipients(page: RecipientPage, append: boolean, more: (()
   } else {
     body.replaceChildren(...rows);
   }
-  if (!body.children.length && !more) body.append(emptyRow(5, 'No recipients in this state'));
+  if (!body.children.length && !more) body.append(emptyRow(6, 'No recipients in this state'));
   setMore(byId('recipients-more'), more);
 }
 

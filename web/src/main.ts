@@ -241,27 +241,37 @@ function closeViews(): void {
   for (const id of ['panel-job', 'panel-email', 'panel-admin-usage']) panelOk(id);
 }
 
-/** Email lookup: loaded when asked, not by the refresh loop (the form looks it up again). */
+/** Email lookup: loaded when asked (the form, a recipient's id), not by the refresh loop. */
+function lookUpEmail(id: string): void {
+  const key = state.key;
+  if (!key || !id) return;
+  const seq = ++views.email.seq;
+  void client.email
+    .get(id, { apiKey: key })
+    .then((email) => {
+      if (seq !== views.email.seq) return;
+      renderEmail(email, openJob);
+      panelOk('panel-email');
+    })
+    .catch((error) => {
+      if (seq !== views.email.seq) return;
+      byId('email-result').replaceChildren();
+      panelError('panel-email', error);
+    });
+}
+
 function wireEmailForm(): void {
   byId<HTMLFormElement>('email-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const id = byId<HTMLInputElement>('email-id').value.trim();
-    const key = state.key;
-    if (!key || !id) return;
-    const seq = ++views.email.seq;
-    void client.email
-      .get(id, { apiKey: key })
-      .then((email) => {
-        if (seq !== views.email.seq) return;
-        renderEmail(email);
-        panelOk('panel-email');
-      })
-      .catch((error) => {
-        if (seq !== views.email.seq) return;
-        byId('email-result').replaceChildren();
-        panelError('panel-email', error);
-      });
+    lookUpEmail(byId<HTMLInputElement>('email-id').value.trim());
   });
+}
+
+/** A recipient's email id, from the job view: looked up in the email panel. */
+function showEmail(id: string): void {
+  byId<HTMLInputElement>('email-id').value = id;
+  lookUpEmail(id);
+  byId('panel-email').scrollIntoView({ block: 'start' });
 }
 
 function openJob(id: string): void {
@@ -293,7 +303,7 @@ async function loadJob(status?: RecipientStatus, cursor?: string): Promise<void>
     if (seq !== views.job.seq) return;
     if (job) renderJob(job);
     const next = page.nextCursor;
-    renderRecipients(page, cursor !== undefined, next ? () => void loadJob(filter, next) : undefined);
+    renderRecipients(page, cursor !== undefined, next ? () => void loadJob(filter, next) : undefined, showEmail);
     panelOk('panel-job');
   } catch (error) {
     if (seq === views.job.seq) panelError('panel-job', error);
