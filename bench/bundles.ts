@@ -35,6 +35,7 @@ const FUNCTION_ENV: Record<string, string> = {
   SEND_QUEUE_LOW_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/low',
   WEBHOOK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks',
   USAGE_EXPORT_BUCKET: 'mailmeter-bench-usage-exports',
+  ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
   CONFIGURATION_SET_NAME: 'mailmeter-bench',
   SENDER_MAX_CONCURRENCY: '4',
   POLL_INTERVAL_SECONDS: '300',

@@ -50,6 +50,7 @@ export async function run(): Promise<BenchTable[]> {
       AWS_ENDPOINT_URL_SESV2: ses.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       CONFIGURATION_SET_NAME: 'mailmeter-bench',
+      ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
       SEND_QUEUE_HIGH_URL: queues.high,
       SEND_QUEUE_NORMAL_URL: queues.normal,
       SEND_QUEUE_LOW_URL: queues.low,

@@ -172,6 +172,7 @@ export async function run(): Promise<BenchTable[]> {
       SEND_QUEUE_LOW_URL: q('bench-low'),
       LOG_LEVEL: 'SILENT',
       POLL_INTERVAL_SECONDS: '300',
+      ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
     });
     const { createTenant } = await import('../shared/data/tenants');
     const { InMemoryUsagePlans } = await import('../test/support/usage-plans');

@@ -33,6 +33,21 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
     reason: 'Each export is a new object named by its id under usage/, unknown at deploy time; the actions are only PutObject and GetObject.',
   });
 
+  // Attachments (issue 13).
+  Validations.of(state.attachments).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: 'Objects are transient (deleted once their job finished, expired by the lifecycle rule) and only send-api and send-email touch them; every job is recorded in the table.',
+  });
+  const attachmentObjects = `AwsSolutions-IAM5[Resource::<${logicalId(state.attachments)}.Arn>/attachments/*]`;
+  Validations.of(functions['send-api']).acknowledge({
+    id: attachmentObjects,
+    reason: 'Each attachment is a new object named by its tenant, job and index under attachments/, unknown at deploy time; the actions are only PutObject and DeleteObject.',
+  });
+  Validations.of(functions['send-email']).acknowledge({
+    id: attachmentObjects,
+    reason: 'The sender reads and deletes the objects of the jobs it sends, under attachments/; the actions are only GetObject and DeleteObject.',
+  });
+
   // Queues that are themselves dead-letter destinations need no dead-letter queue of their own.
   for (const q of [state.ingestFailures, state.aggregateFailures, state.pollFailures]) {
     Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter destination (Lambda/EventBridge on-failure); it is alarmed, not redriven further.' });

@@ -43,6 +43,8 @@ export const LOCAL_TABLE_NAME = 'mailmeter-local';
 export const LOCAL_CONFIGURATION_SET = 'mailmeter-local';
 /** The billing exports' bucket in fauxqs (in memory: an export's CSV is gone after a restart, its record is not). */
 export const LOCAL_USAGE_EXPORT_BUCKET = 'mailmeter-local-usage-exports';
+/** Attachments too large for the job item, in fauxqs (in memory; the sender deletes each job's objects once it finished). */
+export const LOCAL_ATTACHMENT_BUCKET = 'mailmeter-local-attachments';
 export const DEFAULT_POLL_INTERVAL_MS = 15_000;
 
 /** A problem the person starting the stack can fix; reported without a stack trace. */
@@ -113,6 +115,7 @@ function handlerEnvironment(p: {
     // fauxqs serves S3 on its SQS/SNS port; an IP endpoint makes the SDK use path-style URLs, which need no DNS.
     AWS_ENDPOINT_URL_S3: p.snsEndpoint,
     USAGE_EXPORT_BUCKET: LOCAL_USAGE_EXPORT_BUCKET,
+    ATTACHMENT_BUCKET: LOCAL_ATTACHMENT_BUCKET,
     SENDER_MAX_CONCURRENCY: '2',
     // Nothing stranded after a crash: short claim leases and stall time locally, so a restarted
     // stack finishes its jobs within a minute (AWS: 60 s and 15 min, redrive.ts).
@@ -343,6 +346,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       }),
       track('fauxqs', listeningOn(host, () => startTopology({ region, ingestMode, port: sqsPort })), (t) => t.server.stop()).then((t) => {
         t.server.createBucket(LOCAL_USAGE_EXPORT_BUCKET);
+        t.server.createBucket(LOCAL_ATTACHMENT_BUCKET);
         log(`  SQS/SNS on ${t.endpoint}: queues send-high, send-normal, send-low, ses-events (+ DLQs), topic ses-events`);
         return t;
       }),

@@ -1,4 +1,5 @@
 /** Mailmeter's typed client: `new Mailmeter({ apiKey, baseUrl })`. Runtime dependency: fetch only. */
+export { attachment } from './attachments';
 export { Mailmeter, type MailmeterOptions, type RequestOptions, type SendOptions } from './client';
 export {
   AuthenticationError,

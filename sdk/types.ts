@@ -53,7 +53,7 @@ export type {
   UsageParams,
   UsagePeriod,
 } from '../shared/contract/reads';
-export type { BulkEmailRequest, BulkEmailResult, BulkRecipient, SendEmailRequest, SendEmailResult, Variables } from '../shared/contract/sending';
+export type { Attachment, BulkEmailRequest, BulkEmailResult, BulkRecipient, SendEmailRequest, SendEmailResult, Variables } from '../shared/contract/sending';
 export type { AddSuppressionRequest, Suppression, SuppressionList, SuppressionReason } from '../shared/contract/suppressions';
 /** `GET /v1/suppressions` options. */
 export interface SuppressionsParams {

@@ -7,8 +7,9 @@
 import * as z from 'zod';
 import { httpHandler, RawResponse } from '../../shared/adapters/http/http-handler';
 import { ok } from '../../shared/adapters/http/respond';
+import { attachmentConfigShape } from '../../shared/data/attachments';
 import type { Job } from '../../shared/data/jobs';
-import { sqsClient, tableClient } from '../../shared/platform/aws-clients';
+import { s3Client, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
 import { loadPlans } from '../../shared/rules/plans';
 import { domainConfigShape } from '../../shared/use-cases/domains/config';
@@ -22,6 +23,7 @@ import { listRecipients } from '../../shared/use-cases/sending/recipients';
 
 const config = readConfig({
   ...readConfigShape,
+  ...attachmentConfigShape,
   DOMAIN_CACHE_TTL_SECONDS: domainConfigShape.DOMAIN_CACHE_TTL_SECONDS,
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
@@ -34,6 +36,7 @@ const deps = {
   plans: loadPlans(config.PLANS_JSON),
   sqs: sqsClient(),
   queues: { high: config.SEND_QUEUE_HIGH_URL, normal: config.SEND_QUEUE_NORMAL_URL, low: config.SEND_QUEUE_LOW_URL },
+  attachments: { s3: s3Client(), bucket: config.ATTACHMENT_BUCKET },
 };
 
 /** The 202 body: the job as PRODUCT.md shows it for bulk; a single email gets the same shape. */

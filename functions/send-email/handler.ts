@@ -7,8 +7,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { getAccountSnapshot } from '../../shared/data/account';
+import { attachmentConfigShape } from '../../shared/data/attachments';
 import { suppressionConfigShape } from '../../shared/data/suppressions';
-import { sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
+import { s3Client, sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { lambdaHandler, logger } from '../../shared/platform/powertools';
 import { reportSendFailedVia } from '../../shared/use-cases/sending/report-failure';
@@ -18,6 +19,7 @@ const d = DEFAULT_SENDER_SETTINGS;
 const config = readConfig({
   ...baseConfigShape,
   ...suppressionConfigShape,
+  ...attachmentConfigShape,
   CONFIGURATION_SET_NAME: z.string().min(1),
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
@@ -49,6 +51,7 @@ const deps: SenderDeps = {
   },
   account: cachedAccount(() => getAccountSnapshot(db), config.SENDER_ACCOUNT_CACHE_SECONDS * 1000),
   reportSendFailed: reportSendFailedVia(db),
+  attachments: { s3: s3Client(), bucket: config.ATTACHMENT_BUCKET },
 };
 
 /** Exposed for tests that inject faults on the real clients. */

@@ -14,8 +14,10 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_EXPORT_RETENTION_DAYS } from '../../shared/contract/operator';
+import { ATTACHMENT_PREFIX } from '../../shared/data/attachments';
 import type { Priority } from '../../shared/data/jobs';
 import { TABLE_DEFINITION } from '../../shared/data/table-definition';
+import { ATTACHMENT_RETENTION_DAYS } from '../../shared/rules/attachments';
 import type { StageConfig } from '../config';
 
 /** Every SES event type the configuration set publishes; the ingester counts each one. */
@@ -75,6 +77,8 @@ export class MailmeterState extends Construct {
   readonly configurationSet: CfnConfigurationSet;
   /** The operator's billing exports (CSV), kept USAGE_EXPORT_RETENTION_DAYS. */
   readonly usageExports: Bucket;
+  /** Attachments too large for their job item, until the sender deletes them (or ATTACHMENT_RETENTION_DAYS). */
+  readonly attachments: Bucket;
   /** Every dead-letter queue, for the "any message in any DLQ" alarms. */
   readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
 
@@ -197,6 +201,23 @@ export class MailmeterState extends Construct {
       enforceSSL: true,
       lifecycleRules: [{ expiration: Duration.days(USAGE_EXPORT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       // Billing records outlive a stack: kept on every stage (an emptied bucket is deleted by hand).
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Attachments of queued emails: private, encrypted with the stage's key, TLS only. The sender
+    // deletes a job's objects once the job finished; the lifecycle rule expires what a crash
+    // left behind, after the longest a send can wait.
+    this.attachments = new Bucket(this, 'Attachments', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [
+        { id: 'ExpireAttachments', prefix: ATTACHMENT_PREFIX, expiration: Duration.days(ATTACHMENT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // A non-empty bucket cannot be deleted with its stack; its objects expire within the retention anyway.
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -14,6 +14,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/contract/routes';
+import { ATTACHMENT_PREFIX } from '../../shared/data/attachments';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
 import { CLAIM_SK_PREFIX } from '../../shared/data/messages';
@@ -194,6 +195,15 @@ export class MailmeterStack extends Stack {
       CONFIGURATION_SET_NAME: state.configurationSet.ref,
       SENDER_MAX_CONCURRENCY: String(stage.sender.inFlightPerInvocation),
     });
+    // Attachments: send-api puts the large ones (and deletes them when a job cannot be stored),
+    // the sender reads them and deletes a finished job's; both only under attachments/.
+    const attachmentObjects = state.attachments.arnForObjects(`${ATTACHMENT_PREFIX}*`);
+    addEnvironment(sendApi, { ATTACHMENT_BUCKET: state.attachments.bucketName });
+    addEnvironment(sender, { ATTACHMENT_BUCKET: state.attachments.bucketName });
+    sendApi.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [attachmentObjects] }));
+    sender.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [attachmentObjects] }));
+    state.key.grant(sendApi, 'kms:GenerateDataKey');
+    state.key.grant(sender, 'kms:Decrypt');
     for (const p of PRIORITIES) {
       const { queue } = state.sendQueues[p];
       queue.grantSendMessages(sendApi);

@@ -5,6 +5,7 @@
  * `open`, `click`). The ingester parses exactly these shapes, so they follow the AWS examples.
  */
 import { randomUUID } from 'node:crypto';
+import type { ReceivedAttachment } from './attachments';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
@@ -25,6 +26,8 @@ export interface AcceptedMessage {
   region: string;
   /** ARN of the identity the send was authorised by; defaults to the From domain's. */
   sourceArn?: string;
+  /** Content.Simple.Attachments as accepted (metadata and a digest; the bytes are not kept). */
+  attachments?: ReceivedAttachment[];
 }
 
 export type SesEventType = 'Send' | 'Delivery' | 'Bounce' | 'Complaint' | 'Open' | 'Click';
@@ -65,7 +68,13 @@ export function mailObject(m: AcceptedMessage): Record<string, unknown> {
     { name: 'MIME-Version', value: '1.0' },
     {
       name: 'Content-Type',
-      value: m.html && m.text ? 'multipart/alternative; boundary="----=_Part_0"' : m.html ? 'text/html; charset=UTF-8' : 'text/plain; charset=UTF-8',
+      value: m.attachments?.length
+        ? 'multipart/mixed; boundary="----=_Part_0"'
+        : m.html && m.text
+          ? 'multipart/alternative; boundary="----=_Part_0"'
+          : m.html
+            ? 'text/html; charset=UTF-8'
+            : 'text/plain; charset=UTF-8',
     },
   ];
   const commonHeaders: Record<string, unknown> = {

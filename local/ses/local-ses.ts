@@ -48,6 +48,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { parseAttachments } from './attachments';
 import { SesError } from './errors';
 import { type AcceptedMessage, bareAddress, LOCAL_ACCOUNT_ID, type SesEventRecord, simulatedEvents } from './event-records';
 import { createRegistry, type IdentityStatus, type LocalSesState, type TenantSendingStatus } from './registry';
@@ -316,6 +317,7 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     const text = typeof bodyPart.Text?.Data === 'string' ? bodyPart.Text.Data : undefined;
     if (!subject) throw new SesError('BadRequestException', 400, 'Subject is required');
     if (html === undefined && text === undefined) throw new SesError('BadRequestException', 400, 'Body is required');
+    const attachments = parseAttachments(simple.Attachments, Buffer.byteLength(subject) + Buffer.byteLength(html ?? '') + Buffer.byteLength(text ?? ''));
     const tags: Record<string, string> = {};
     for (const t of (body.EmailTags ?? []) as { Name?: unknown; Value?: unknown }[]) {
       const name = String(t.Name ?? '');
@@ -385,6 +387,7 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       sourceArn: identity ? registry.identityArn(identity.name) : undefined,
       recipients: recipients.map(bareAddress),
       ...(tenantName !== undefined ? { tenantName } : {}),
+      ...(attachments.length ? { attachments } : {}),
     };
     const events = eventsOf(m);
     if (start.outboxFile) {

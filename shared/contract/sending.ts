@@ -1,6 +1,19 @@
 /** POST /v1/emails and POST /v1/emails/bulk: request bodies and the 202 answer. */
 import * as z from 'zod';
 import { isAddress, isMailbox, TAG_PATTERN } from '../rules/addresses';
+import {
+  CONTENT_ID,
+  CONTENT_TYPE,
+  decodedLength,
+  isBase64,
+  isPlainFilename,
+  isUnsupportedAttachment,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS,
+  MAX_CONTENT_ID_LENGTH,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_FILENAME_LENGTH,
+} from '../rules/attachments';
 import { JobSummary, Priority } from './reads';
 
 /** SES: at most 50 recipients (To + Cc + Bcc) per message. */
@@ -29,6 +42,46 @@ const tags = z
 const templateId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, 'is not a template id');
 const subject = z.string().trim().min(1).max(998);
 
+export { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../rules/attachments';
+
+export const Attachment = z
+  .object({
+    filename: z
+      .string()
+      .min(1)
+      .max(MAX_FILENAME_LENGTH)
+      .refine(isPlainFilename, 'must be a plain file name (no path, quotes, control characters or surrounding spaces)')
+      .refine((f) => !isUnsupportedAttachment(f), 'SES does not send this file type (its list of unsupported attachment types)')
+      .meta({ description: "the name the recipient sees; SES's unsupported attachment types (.exe, .js, .bat, … by extension) are refused" }),
+    content: z.string().min(1).refine(isBase64, 'is not valid base64').meta({ contentEncoding: 'base64', description: "the file's bytes, base64 (standard alphabet, padded)" }),
+    contentType: z.string().max(MAX_CONTENT_TYPE_LENGTH).regex(CONTENT_TYPE, 'must be a MIME type such as application/pdf').optional(),
+    contentId: z
+      .string()
+      .min(1)
+      .max(MAX_CONTENT_ID_LENGTH)
+      .regex(CONTENT_ID, 'may contain letters, digits and !#$%&\'*+-./=?^_`{|}~@ only')
+      .optional()
+      .meta({ description: 'makes the attachment an inline part, referenced from the html as `cid:<contentId>`' }),
+  })
+  .strict()
+  .meta({ id: 'Attachment', description: 'a file sent with the email; with contentId, an inline part (an image the html shows)' });
+export type Attachment = z.input<typeof Attachment>;
+
+const attachments = z
+  .array(Attachment)
+  .max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments per email`)
+  .superRefine((list, ctx) => {
+    const bytes = list.reduce((n, a) => n + (isBase64(a.content) ? decodedLength(a.content) : 0), 0);
+    if (bytes > MAX_ATTACHMENT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_ATTACHMENT_BYTES} bytes (7 MB) of attachments per email, decoded (got ${bytes})` });
+    const seen = new Set<string>();
+    for (const [i, a] of list.entries()) {
+      if (a.contentId === undefined) continue;
+      if (seen.has(a.contentId)) ctx.addIssue({ code: 'custom', path: [i, 'contentId'], message: 'is used by another attachment of this email' });
+      seen.add(a.contentId);
+    }
+  })
+  .meta({ description: `at most ${MAX_ATTACHMENTS} files, together at most 7 MB decoded; each contentId once` });
+
 export const SendEmailRequest = z
   .object({
     from: mailbox,
@@ -43,9 +96,13 @@ export const SendEmailRequest = z
     variables: Variables.optional(),
     tags: tags.optional(),
     priority: Priority.optional(),
+    attachments: attachments.optional(),
   })
   .strict()
-  .meta({ id: 'SendEmailRequest', description: 'content (subject and html or text) or a templateId, not both; at most 50 recipients across to, cc and bcc' });
+  .meta({
+    id: 'SendEmailRequest',
+    description: `content (subject and html or text) or a templateId, not both; at most 50 recipients across to, cc and bcc; at most ${MAX_ATTACHMENTS} attachments of at most 7 MB together (decoded)`,
+  });
 export type SendEmailRequest = z.input<typeof SendEmailRequest>;
 
 export const BulkRecipient = z.object({ to: address, variables: Variables.optional() }).strict();

@@ -9,6 +9,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StoredAttachment } from './attachments';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 import { releaseJobCap } from './send-cap';
@@ -63,6 +64,8 @@ export interface JobContent {
   text?: string;
   /** Caller's own SES message tags (names and values already validated). */
   tags?: Record<string, string>;
+  /** Files sent with the email: small ones inline, the others in the attachment bucket (data/attachments.ts). */
+  attachments?: StoredAttachment[];
 }
 
 const JOB_FIELDS = [

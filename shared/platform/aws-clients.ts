@@ -61,7 +61,7 @@ export function apiGatewayClient(): APIGatewayClient {
   return apiGateway;
 }
 
-/** S3 for the usage exports (put, and the pre-signed download URL). */
+/** S3 for the usage exports (put, and the pre-signed download URL) and the attachment bucket. */
 export function s3Client(): S3Client {
   s3 ??= new S3Client({});
   return s3;

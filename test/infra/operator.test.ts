@@ -40,7 +40,7 @@ describe.each(['dev', 'prod'])('stage %s: usage exports', (stage) => {
     const policies = Object.values(resources(template)).filter((r) => r.Type === 'AWS::IAM::Policy');
     const s3Statements = policies.flatMap((p) =>
       ((p.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement ?? [])
-        .filter((st) => JSON.stringify(st.Action).includes('s3:'))
+        .filter((st) => JSON.stringify(st.Action).includes('s3:') && JSON.stringify(st.Resource).includes(bucketId))
         .map((st) => ({ roles: JSON.stringify(p.Properties?.Roles), st })),
     );
     expect(s3Statements).toHaveLength(1);

@@ -14,8 +14,12 @@ import { lambdaHandler, logger } from '../../platform/powertools';
 import { AppError, AuthenticationError, ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../rules/errors';
 import { errorResponse, noContent, ok } from './respond';
 
-/** Largest JSON body accepted (a 10,000-recipient bulk job with variables fits). */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024 - 1024;
+/**
+ * Largest JSON body accepted: API Gateway REST's own limit, 10 MB (an email with 7 MB of
+ * attachments, base64, fits). On AWS a proxy invocation is also bound by Lambda's 6 MB
+ * synchronous payload, which API Gateway enforces before the function runs (README, limits).
+ */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** What the authorizer puts in `requestContext.authorizer` (all values are strings there). */
 export interface Caller {

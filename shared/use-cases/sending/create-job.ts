@@ -5,6 +5,7 @@
  * SQS messages on the queue of the job's priority.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type AttachmentStore, attachmentObjectKey, deleteAttachmentObjects, putAttachmentObject, type StoredAttachment } from '../../data/attachments';
 import { readDays } from '../../data/counters';
 import type { Db } from '../../data/db';
 import { finalizeJobIfSettled, type Job, type JobContent, type Priority, putJobUnits, putNewJob, settleUnsentUnits } from '../../data/jobs';
@@ -25,6 +26,7 @@ import {
   checkRecipientCount,
   checkTags,
   checkVariables,
+  INLINE_ATTACHMENT_BYTES,
   placeholdersOf,
   type SingleEmailRequest,
 } from './requests';
@@ -38,6 +40,8 @@ export interface CreateJobDeps {
   queues: SendQueues;
   /** Refuses (403) a `from` that is not at a domain verified for the tenant (use-cases/domains). */
   assertSendingDomain: (tenantId: string, from: string) => Promise<void>;
+  /** The attachment bucket: attachments too large to keep in the job item go there. */
+  attachments?: AttachmentStore;
   now?: () => Date;
 }
 
@@ -81,7 +85,51 @@ export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string
     content: { from: body.from, replyTo, tags: body.tags, ...content },
     units: [unit],
     recipients: body.to.length + (body.cc?.length ?? 0) + (body.bcc?.length ?? 0),
+    attachments: decodeAttachments(body.attachments),
   });
+}
+
+/** An attachment decoded, and whether its bytes stay in the job item. */
+interface PendingAttachment {
+  meta: Omit<StoredAttachment, 'data' | 'objectKey'>;
+  bytes: Buffer;
+  inline: boolean;
+}
+
+/**
+ * Decodes the request's attachments (the contract checked base64, count and total size) and
+ * decides where each is kept: in the job item while the inline ones together stay within
+ * INLINE_ATTACHMENT_BYTES (so the item stays far below DynamoDB's 400 KB next to 300 KB of
+ * content), in the attachment bucket otherwise.
+ */
+function decodeAttachments(list: SingleEmailRequest['attachments']): PendingAttachment[] {
+  let inlineBytes = 0;
+  return (list ?? []).map((a) => {
+    const bytes = Buffer.from(a.content, 'base64');
+    const inline = inlineBytes + bytes.byteLength <= INLINE_ATTACHMENT_BYTES;
+    if (inline) inlineBytes += bytes.byteLength;
+    const meta = {
+      filename: a.filename,
+      size: bytes.byteLength,
+      ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),
+      ...(a.contentId !== undefined ? { contentId: a.contentId } : {}),
+    };
+    return { meta, bytes, inline };
+  });
+}
+
+/** Puts the large attachments in the bucket; answers what the job item keeps of each. */
+async function storeAttachments(deps: CreateJobDeps, tenantId: string, jobId: string, pending: readonly PendingAttachment[]): Promise<StoredAttachment[]> {
+  const store = deps.attachments;
+  if (pending.some((p) => !p.inline) && !store) throw new InternalError('the attachment bucket is not configured');
+  return Promise.all(
+    pending.map(async (p, i): Promise<StoredAttachment> => {
+      if (p.inline || !store) return { ...p.meta, data: new Uint8Array(p.bytes) };
+      const objectKey = attachmentObjectKey(tenantId, jobId, i);
+      await putAttachmentObject(store, objectKey, p.bytes);
+      return { ...p.meta, objectKey };
+    }),
+  );
 }
 
 export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body: BulkEmailRequest): Promise<Job> {
@@ -104,7 +152,16 @@ export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body:
 
 async function storeAndEnqueue(
   deps: CreateJobDeps,
-  j: { tenantId: string; type: Job['type']; priority: Priority; templateId?: string; content: JobContent; units: WorkUnit[]; recipients: number },
+  j: {
+    tenantId: string;
+    type: Job['type'];
+    priority: Priority;
+    templateId?: string;
+    content: JobContent;
+    units: WorkUnit[];
+    recipients: number;
+    attachments?: PendingAttachment[];
+  },
 ): Promise<Job> {
   // After validation (a malformed request is a 400 first), before anything is reserved or stored.
   await assertTenantSending(deps.db, j.tenantId);
@@ -129,13 +186,18 @@ async function storeAndEnqueue(
     failureReasons: {},
     ...(capPeriod ? { capPeriod } : {}),
   };
+  const objectKeys = (j.attachments ?? []).flatMap((p, i) => (p.inline ? [] : [attachmentObjectKey(j.tenantId, job.id, i)]));
   try {
+    // The objects before the job that names them: a queued job always finds its attachments.
+    const attachments = j.attachments?.length ? await storeAttachments(deps, j.tenantId, job.id, j.attachments) : undefined;
     // The units first: a job in the active-jobs index can always be re-driven from them (redrive.ts).
     await putJobUnits(deps.db, job.id, chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units).map((m) => m.units), now);
-    await putNewJob(deps.db, job, j.content);
+    await putNewJob(deps.db, job, attachments ? { ...j.content, attachments } : j.content);
   } catch (err) {
     // Nothing was stored, so nothing will send: give the reservation back.
     if (capPeriod) await releaseReservation(deps.db, j.tenantId, capPeriod, j.recipients).catch(() => undefined);
+    // Objects already put are deleted here, or expire by the bucket's lifecycle rule.
+    if (objectKeys.length && deps.attachments) await deleteAttachmentObjects(deps.attachments, objectKeys).catch(() => undefined);
     throw err;
   }
   const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);

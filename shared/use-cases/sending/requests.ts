@@ -13,6 +13,11 @@ import { missingVariables, placeholdersOf, type Variables } from '../../rules/re
 export { MAX_BULK_RECIPIENTS, MAX_RECIPIENTS_PER_EMAIL } from '../../contract/sending';
 /** Subject + bodies of one job; stored once on the job item (DynamoDB items are at most 400 KB). */
 export const MAX_CONTENT_BYTES = 300 * 1024;
+/**
+ * Attachments kept inside the job item, together at most this many bytes (the rest go to the
+ * attachment bucket): with MAX_CONTENT_BYTES of content the item stays below DynamoDB's 400 KB.
+ */
+export const INLINE_ATTACHMENT_BYTES = 64 * 1024;
 /** One recipient's variables as JSON. */
 export const MAX_VARIABLES_BYTES = 8 * 1024;
 export const MAX_TAGS = 10;

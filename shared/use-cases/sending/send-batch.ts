@@ -14,10 +14,11 @@
  * message that hits an unexpected error throws (a batch item failure) and comes back; its
  * settled units are skipped then. docs/sending.md explains each step.
  */
-import { type SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import { type Attachment, type SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import type { AccountSnapshot } from '../../data/account';
+import { type AttachmentStore, deleteAttachmentObjects, dropJobAttachments, getAttachmentObject } from '../../data/attachments';
 import type { Db } from '../../data/db';
 import { finalizeJobIfSettled, getJobForSending, type Job, type JobContent, markJobDeferred, markJobProcessing } from '../../data/jobs';
 import {
@@ -85,6 +86,8 @@ export interface SenderDeps {
   /** The poller's snapshot (cached by the caller). */
   account: () => Promise<AccountSnapshot | undefined>;
   reportSendFailed: (r: SendFailedReport) => Promise<void>;
+  /** The attachment bucket (jobs whose attachments did not fit in the job item). */
+  attachments?: AttachmentStore;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -146,6 +149,8 @@ interface MessageScope {
   suppressed: ReadonlyMap<string, SuppressionReason>;
   /** Recipients each unit dropped as suppressed, settled with the unit's outcome. */
   dropped: Map<number, string[]>;
+  /** The job's attachments as SES takes them, read once per message and only when a unit is sent; undefined when an object is gone. */
+  files: () => Promise<Attachment[] | undefined>;
 }
 
 type UnitResult = { kind: 'done' } | Requeue;
@@ -212,7 +217,46 @@ async function sendMessage(run: Invocation, message: WorkMessage): Promise<void>
   await requeueUnits(run, message, later);
   const holdReason = later.find((r) => r.holdReason)?.holdReason;
   if (holdReason) await markJobDeferred(run.deps.db, job.tenantId, job.id, holdReason, new Date(run.now()));
-  await finalizeJobIfSettled(run.deps.db, job.tenantId, job.id, new Date(run.now()));
+  const finished = await finalizeJobIfSettled(run.deps.db, job.tenantId, job.id, new Date(run.now()));
+  if (finished && content.attachments?.length) await releaseAttachments(run, job, content);
+}
+
+/**
+ * A finished job needs its attachments no more: its objects are deleted and the inline bytes
+ * dropped from the job item. A failure here loses nothing: the bucket's lifecycle rule expires
+ * the objects, so it is logged, not retried.
+ */
+async function releaseAttachments(run: Invocation, job: Job, content: JobContent): Promise<void> {
+  const objectKeys = (content.attachments ?? []).flatMap((a) => (a.objectKey ? [a.objectKey] : []));
+  try {
+    if (objectKeys.length && run.deps.attachments) await deleteAttachmentObjects(run.deps.attachments, objectKeys);
+    await dropJobAttachments(run.deps.db, job.tenantId, job.id);
+  } catch (err) {
+    logger.warn('could not release the attachments of a finished job; the bucket lifecycle rule expires them', { jobId: job.id, error: err as Error });
+  }
+}
+
+/** The job's attachments for SES: inline ones from the item, the others from the bucket; undefined when an object is gone. */
+async function loadFiles(run: Invocation, content: JobContent): Promise<Attachment[] | undefined> {
+  const files: Attachment[] = [];
+  for (const a of content.attachments ?? []) {
+    let bytes = a.data;
+    if (a.objectKey !== undefined) {
+      if (!run.deps.attachments) throw new Error('the attachment bucket is not configured');
+      bytes = await getAttachmentObject(run.deps.attachments, a.objectKey);
+    }
+    if (bytes === undefined) return undefined;
+    files.push({
+      FileName: a.filename,
+      RawContent: bytes,
+      // Binary files survive any mail transport only base64-encoded (SES's default is 7-bit).
+      ContentTransferEncoding: 'BASE64',
+      ContentDisposition: a.contentId !== undefined ? 'INLINE' : 'ATTACHMENT',
+      ...(a.contentId !== undefined ? { ContentId: a.contentId } : {}),
+      ...(a.contentType !== undefined ? { ContentType: a.contentType } : {}),
+    });
+  }
+  return files;
 }
 
 /** Why the tenant's sending is paused, or undefined: one read per tenant per invocation. */
@@ -240,7 +284,19 @@ async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: n
   // One read for the whole message: on a redelivery most units are already settled.
   const known = await getSendRecords(run.deps.db, job.id, units.map((u) => u.i));
   const suppressed = await suppressedRecipients(run, job, units.filter((u) => !known.has(u.i)));
-  const scope: MessageScope = { job, content, rate, settlement: openSettleBuffer(run, job, units), suppressed, dropped: new Map() };
+  let files: Promise<Attachment[] | undefined> | undefined;
+  const scope: MessageScope = {
+    job,
+    content,
+    rate,
+    settlement: openSettleBuffer(run, job, units),
+    suppressed,
+    dropped: new Map(),
+    files: () => {
+      files ??= loadFiles(run, content);
+      return files;
+    },
+  };
   const results = await Promise.all(units.map((u) => run.pool(() => sendUnit(run, scope, u, known.get(u.i)))));
   await scope.settlement.close();
   return results.filter((r): r is Requeue => r.kind === 'requeue');
@@ -293,6 +349,8 @@ export function withoutSuppressed(unit: WorkUnit, suppressed: ReadonlyMap<string
 async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, known: SendRecord | undefined): Promise<UnitResult> {
   if (known) return resumeFromRecord(run, scope, unit, known);
   if (run.now() > run.mustStopBy) return requeue(unit, unit.a ?? 0, 0);
+  // Before the claim: an S3 error fails the message while nothing is claimed, so it simply comes back.
+  const files = scope.content.attachments?.length ? await scope.files() : [];
   const claim = await claimUnit(run, scope.job, unit);
   // A duplicate delivery got there first: its record decides.
   if ('record' in claim) return resumeFromRecord(run, scope, unit, claim.record);
@@ -303,9 +361,14 @@ async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, kn
     settleMine(run, scope, unit, 'suppressed');
     return DONE;
   }
+  if (!files) {
+    // Held past the bucket's lifecycle rule: the email cannot be sent as asked.
+    settleMine(run, scope, unit, 'failed', { reason: 'AttachmentExpired', detail: 'an attachment object is gone (lifecycle rule)' });
+    return DONE;
+  }
   let input: SendEmailCommandInput;
   try {
-    input = renderEmail(run.settings, scope.job, scope.content, kept);
+    input = renderEmail(run.settings, scope.job, scope.content, kept, files);
   } catch (err) {
     if (!(err instanceof RenderError)) throw err;
     settleMine(run, scope, unit, 'failed', { reason: 'RenderingFailed', detail: err.message });
@@ -351,7 +414,7 @@ async function claimUnit(run: Invocation, job: Job, unit: WorkUnit): Promise<{ c
   return { record };
 }
 
-function renderEmail(settings: SenderSettings, job: Job, content: JobContent, unit: WorkUnit): SendEmailCommandInput {
+function renderEmail(settings: SenderSettings, job: Job, content: JobContent, unit: WorkUnit, files: Attachment[]): SendEmailCommandInput {
   const rendered = renderContent(content, unit.vars);
   const tags = [
     ...Object.entries(content.tags ?? {}).map(([Name, Value]) => ({ Name, Value })),
@@ -370,6 +433,7 @@ function renderEmail(settings: SenderSettings, job: Job, content: JobContent, un
           ...(rendered.html !== undefined ? { Html: { Data: rendered.html, Charset: 'UTF-8' } } : {}),
           ...(rendered.text !== undefined ? { Text: { Data: rendered.text, Charset: 'UTF-8' } } : {}),
         },
+        ...(files.length ? { Attachments: files } : {}),
       },
     },
     ConfigurationSetName: settings.configurationSetName,

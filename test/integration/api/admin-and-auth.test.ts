@@ -193,7 +193,7 @@ describe('authentication and scope', () => {
     const unknown = await call({ method: 'PUT', resource: '/v1/templates/{id}', pathParameters: { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }, key: tenant.apiKey });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.type).toBe('NotFoundError');
-    const huge = await call({ method: 'POST', resource: '/v1/templates', key: tenant.apiKey, rawBody: 'x'.repeat(6 * 1024 * 1024) });
+    const huge = await call({ method: 'POST', resource: '/v1/templates', key: tenant.apiKey, rawBody: 'x'.repeat(10 * 1024 * 1024 + 1) });
     expect(huge.status).toBe(413);
     expect(huge.body.error.type).toBe('PayloadTooLargeError');
   });

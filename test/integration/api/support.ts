@@ -126,6 +126,8 @@ export function useApiEnv(): Promise<LocalUsagePlans> {
   process.env.POLL_INTERVAL_SECONDS = '300';
   // The admin-usage function needs its export bucket at cold start; only the export tests write to it.
   process.env.USAGE_EXPORT_BUCKET = 'test-usage-exports';
+  // send-api and send-email need the attachment bucket at cold start; only the attachment tests set a real one.
+  process.env.ATTACHMENT_BUCKET ??= 'test-attachments';
   // Queues every HTTP function reads at cold start; a test that sends for real sets its own.
   const unused = (name: string) => `http://127.0.0.1:9/000000000000/unused-${name}`;
   for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= unused(p.toLowerCase());

@@ -94,7 +94,8 @@ describe('POST /v1/emails/batch', () => {
     const cases: [unknown[], string, string][] = [
       // The router's schema check: the address inside email 7.
       [emails.map((e, i) => (i === 7 ? { ...e, to: ['not-an-address'] } : e)), 'emails.7.to.0', 'ValidationError'],
-      [emails.map((e, i) => (i === 3 ? { ...e, attachments: [] } : e)), 'emails.3.attachments', 'ValidationError'],
+      [emails.map((e, i) => (i === 3 ? { ...e, attachments: [{ filename: 'run.bat', content: 'QGVjaG8=' }] } : e)), 'emails.3.attachments.0.filename', 'ValidationError'],
+      [emails.map((e, i) => (i === 4 ? { ...e, attachmentz: [] } : e)), 'emails.4.attachmentz', 'ValidationError'],
       // The use case's checks, after every schema check passed.
       [emails.map((e, i) => (i === 9 ? { ...e, subject: 'Hi {{name}}' } : e)), 'emails.9.variables.name', 'ValidationError'],
       [emails.map((e, i) => (i === 5 ? { from: a.from, to: e.to, templateId: template.id } : e)), 'emails.5.variables.name', 'ValidationError'],

@@ -4,6 +4,7 @@
  * published through SNS (fauxqs) for the mailbox simulator addresses.
  */
 
+import { createHash } from 'node:crypto';
 import { GetAccountCommand, SESv2Client, SESv2ServiceException, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +150,39 @@ describe('local SES v2', () => {
     await expect(client.send(new SendEmailCommand(email(['a@example.com'])))).rejects.toMatchObject({ name: 'TooManyRequestsException' });
     ses.setOptions({ throttleRatio: 0, maxSendRate: 5, max24HourSend: 1000 });
     expect(ses.stats.throttled).toBe(1);
+    await drainEvents(2);
+  });
+
+  it('accepts Content.Simple.Attachments as SES v2 takes them, and refuses what SES refuses', async () => {
+    ses.reset();
+    const pdf = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x10]);
+    const withFiles = (Attachments: NonNullable<NonNullable<SendEmailCommandInput['Content']>['Simple']>['Attachments']) =>
+      email(['files@example.com'], {
+        Content: { Simple: { Subject: { Data: 'Files' }, Body: { Html: { Data: '<img src="cid:logo">' } }, Attachments } },
+      });
+    await client.send(
+      new SendEmailCommand(
+        withFiles([
+          { FileName: 'logo.png', RawContent: new Uint8Array([1, 2, 3]), ContentDisposition: 'INLINE', ContentId: 'logo', ContentType: 'image/png', ContentTransferEncoding: 'BASE64' },
+          { FileName: 'a.pdf', RawContent: pdf },
+        ]),
+      ),
+    );
+    expect(ses.sent[0]?.attachments).toEqual([
+      { fileName: 'logo.png', contentType: 'image/png', contentDisposition: 'INLINE', contentId: 'logo', contentTransferEncoding: 'BASE64', size: 3, sha256: createHash('sha256').update(new Uint8Array([1, 2, 3])).digest('hex') },
+      // SES's defaults: ATTACHMENT, SEVEN_BIT.
+      { fileName: 'a.pdf', contentDisposition: 'ATTACHMENT', contentTransferEncoding: 'SEVEN_BIT', size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') },
+    ]);
+    const refused: [Parameters<typeof withFiles>[0], string][] = [
+      [[{ FileName: 'invoice.PDF.exe', RawContent: pdf }], 'MessageRejected'],
+      [[{ FileName: 'x'.repeat(252) + '.pdf', RawContent: pdf }], 'BadRequestException'],
+      [[{ FileName: 'a.pdf', RawContent: pdf, ContentId: 'c'.repeat(79) }], 'BadRequestException'],
+      [[{ FileName: 'a.pdf', RawContent: pdf, ContentDisposition: 'SIDEWAYS' as never }], 'BadRequestException'],
+    ];
+    for (const [files, name] of refused) {
+      await expect(client.send(new SendEmailCommand(withFiles(files)))).rejects.toMatchObject({ name, $metadata: { httpStatusCode: 400 } });
+    }
+    expect(ses.sent).toHaveLength(1);
     await drainEvents(2);
   });
 });

@@ -45,6 +45,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     CONFIGURATION_SET_NAME: 'mailmeter-test',
+    ATTACHMENT_BUCKET: 'test-attachments',
     SEND_QUEUE_HIGH_URL: queues.high,
     SEND_QUEUE_NORMAL_URL: queues.normal,
     SEND_QUEUE_LOW_URL: queues.low,

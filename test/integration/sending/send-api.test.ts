@@ -85,7 +85,8 @@ describe('POST /v1/emails', () => {
   it('answers 400 naming the field for unknown fields, bad addresses, 51 recipients and missing variables', async () => {
     const base = { from: 'hello@acme.com', to: ['a@example.com'], subject: 'Hi', text: 'x' };
     const cases: [unknown, string][] = [
-      [{ ...base, attachments: [] }, 'attachments'],
+      [{ ...base, attachment: [] }, 'attachment'],
+      [{ ...base, attachments: [{ filename: 'x.exe', content: 'TVo=' }] }, 'attachments.0.filename'],
       [{ ...base, to: ['not-an-address'] }, 'to.0'],
       [{ ...base, to: Array.from({ length: 51 }, (_, i) => `r${i}@example.com`) }, 'to'],
       [{ ...base, subject: 'Hi {{name}}' }, 'variables.name'],
