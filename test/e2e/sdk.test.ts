@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import {
   AuthenticationError,
+  attachment,
   ConflictError,
   type Dashboard,
   ForbiddenError,
@@ -315,6 +316,23 @@ describe('typed errors from the real API', () => {
     const error = await client.jobs.get('01JZZZZZZZZZZZZZZZZZZZZZZZ').catch((e) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error.status).toBe(404);
+  });
+
+  it('sends attachments built with attachment(): a large one through the stack\'s attachment bucket, an inline image by contentId', async () => {
+    const tenant = await newSender();
+    const client = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
+    const pdf = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff);
+    const accepted = await client.email.send({
+      from: tenant.from,
+      to: [SIM.success],
+      subject: 'Files',
+      html: '<img src="cid:logo"> report attached',
+      attachments: [attachment('logo.png', new Uint8Array([137, 80, 78, 71]), { contentType: 'image/png', contentId: 'logo' }), attachment('report.pdf', pdf)],
+    });
+    const email = await eventually('the email with attachments to be delivered', () => client.email.get(accepted.id), (e) => e.status === 'delivered');
+    expect(email.events.map((e) => e.type)).toEqual(expect.arrayContaining(['Send', 'Delivery']));
+    const job = await client.jobs.get(accepted.id);
+    expect(job.status).toBe('completed');
   });
 
   it('PayloadTooLargeError for a body over the limit', async () => {
