@@ -1,7 +1,7 @@
 /**
  * GET /v1/emails/{id}: one email's story (lookup.ts); GET /v1/jobs/{id}/recipients (recipients.ts).
- * POST /v1/emails, /v1/emails/bulk and /v1/emails/batch: store the job, queue it by priority, answer 202;
- * once per `Idempotency-Key`.
+ * POST /v1/emails, /v1/emails/bulk and /v1/emails/batch: store the job, queue it by priority (or
+ * schedule it), answer 202; once per `Idempotency-Key`. Cancel and reschedule (schedule.ts).
  * All rules live in shared/use-cases/sending; this adapter only wires and maps.
  */
 import * as z from 'zod';
@@ -9,8 +9,9 @@ import { httpHandler, RawResponse } from '../../shared/adapters/http/http-handle
 import { ok } from '../../shared/adapters/http/respond';
 import { attachmentConfigShape } from '../../shared/data/attachments';
 import type { Job } from '../../shared/data/jobs';
-import { s3Client, sqsClient, tableClient } from '../../shared/platform/aws-clients';
+import { s3Client, schedulerClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
+import { eventBridgeJobScheduler } from '../../shared/platform/job-scheduler';
 import { loadPlans } from '../../shared/rules/plans';
 import { domainConfigShape } from '../../shared/use-cases/domains/config';
 import { createSendingDomainGuard } from '../../shared/use-cases/domains/domains';
@@ -20,6 +21,7 @@ import { createBulkJob, createSingleEmailJob } from '../../shared/use-cases/send
 import { runIdempotent } from '../../shared/use-cases/sending/idempotency';
 import { getEmail } from '../../shared/use-cases/sending/lookup';
 import { listRecipients } from '../../shared/use-cases/sending/recipients';
+import { cancelEmail, cancelJob, rescheduleEmail } from '../../shared/use-cases/sending/schedule';
 
 const config = readConfig({
   ...readConfigShape,
@@ -28,6 +30,11 @@ const config = readConfig({
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
   SEND_QUEUE_LOW_URL: z.string().url(),
+  // Scheduled sends: the stage's schedule group, the release function, the role Scheduler assumes, its DLQ.
+  SCHEDULE_GROUP_NAME: z.string().min(1),
+  SCHEDULE_TARGET_ARN: z.string().startsWith('arn:'),
+  SCHEDULE_ROLE_ARN: z.string().startsWith('arn:'),
+  SCHEDULE_DLQ_ARN: z.string().startsWith('arn:'),
 });
 const db = tableClient(config.TABLE_NAME);
 const deps = {
@@ -37,11 +44,24 @@ const deps = {
   sqs: sqsClient(),
   queues: { high: config.SEND_QUEUE_HIGH_URL, normal: config.SEND_QUEUE_NORMAL_URL, low: config.SEND_QUEUE_LOW_URL },
   attachments: { s3: s3Client(), bucket: config.ATTACHMENT_BUCKET },
+  scheduler: eventBridgeJobScheduler(schedulerClient(), {
+    groupName: config.SCHEDULE_GROUP_NAME,
+    targetArn: config.SCHEDULE_TARGET_ARN,
+    roleArn: config.SCHEDULE_ROLE_ARN,
+    deadLetterArn: config.SCHEDULE_DLQ_ARN,
+  }),
 };
 
 /** The 202 body: the job as PRODUCT.md shows it for bulk; a single email gets the same shape. */
 function accepted(job: Job) {
-  return { id: job.id, total_recipients: job.total_recipients, status: job.status, priority: job.priority, created_at: job.created_at };
+  return {
+    id: job.id,
+    total_recipients: job.total_recipients,
+    status: job.status,
+    priority: job.priority,
+    created_at: job.created_at,
+    ...(job.scheduledAt ? { scheduled_at: job.scheduledAt } : {}),
+  };
 }
 
 /**
@@ -68,4 +88,7 @@ export const handler = httpHandler({
     })),
   'GET /v1/emails/{id}': async ({ tenantId, params }) => getEmail(db, tenantId, params.id),
   'GET /v1/jobs/{id}/recipients': async ({ tenantId, params, query }) => listRecipients(db, tenantId, params.id, query),
+  'PATCH /v1/emails/{id}': async ({ tenantId, params, body, now }) => rescheduleEmail(deps, tenantId, params.id, body.scheduledAt, now),
+  'POST /v1/emails/{id}/cancel': async ({ tenantId, params, now }) => cancelEmail(deps, tenantId, params.id, now),
+  'POST /v1/jobs/{id}/cancel': async ({ tenantId, params, now }) => cancelJob(deps, tenantId, params.id, now),
 });

@@ -13,7 +13,7 @@ export const EmailId = z
 export const EmailIdPath = z.object({ id: EmailId });
 
 import { JobSummary } from './reads';
-import { SendEmailRequest } from './sending';
+import { ScheduledAt, SendEmailRequest } from './sending';
 
 /** Resend's limit for one batch call. */
 export const MAX_BATCH_EMAILS = 100;
@@ -74,6 +74,7 @@ export const Email = z
     bcc: z.array(z.string()).optional(),
     subject: z.string(),
     created_at: Timestamp,
+    scheduled_at: Timestamp.optional().meta({ description: 'a scheduled email: when it is (or was) released' }),
     ses_message_id: z.string().optional().meta({ description: 'set once SES accepted the email' }),
     reason: z.string().optional().meta({ description: 'why it failed, when it did before SES' }),
     events: z.array(EmailEvent).meta({ description: 'the latest 20 events, oldest first, in the order they happened' }),
@@ -83,7 +84,7 @@ export const Email = z
 export type Email = z.infer<typeof Email>;
 
 /** What a job recipient's send record says (SES's later events per recipient are in GET /v1/emails/{id} for single emails). */
-export const RECIPIENT_STATUSES = ['queued', 'sent', 'failed', 'suppressed'] as const;
+export const RECIPIENT_STATUSES = ['scheduled', 'queued', 'sent', 'failed', 'suppressed', 'canceled'] as const;
 export const RecipientStatus = z.enum(RECIPIENT_STATUSES);
 export type RecipientStatus = z.infer<typeof RecipientStatus>;
 
@@ -108,6 +109,13 @@ export const JobRecipient = z
     reason: z.string().optional().meta({ description: 'why it failed (the SES error code, or EnqueueFailed)' }),
   })
   .strict();
+
+/** PATCH /v1/emails/{id}: a scheduled email's new time. */
+export const RescheduleEmailRequest = z
+  .object({ scheduledAt: ScheduledAt })
+  .strict()
+  .meta({ id: 'RescheduleEmailRequest', description: 'only a `scheduled` email can be moved (409 otherwise); a past time sends it now' });
+export type RescheduleEmailRequest = z.input<typeof RescheduleEmailRequest>;
 
 export const RecipientPage = z
   .object({

@@ -21,13 +21,15 @@ export const Job = z
     total_recipients: Count,
     created_at: Timestamp,
     updated_at: Timestamp,
+    scheduled_at: Timestamp.optional().meta({ description: 'a scheduled job: when it is (or was) released' }),
+    canceled_at: Timestamp.optional(),
     templateId: z.string().optional(),
     progress: z
-      .object({ accepted: Count, failed: Count, unconfirmed: Count, suppressed: Count })
+      .object({ accepted: Count, failed: Count, unconfirmed: Count, suppressed: Count, canceled: Count })
       .strict()
       .meta({
         description:
-          "the sender's progress: recipients SES accepted, recipients that failed permanently, recipients whose outcome is unknown (the sender stopped after calling SES; never resent), and recipients dropped before SES because they are on the suppression list",
+          "the sender's progress: recipients SES accepted, recipients that failed permanently, recipients whose outcome is unknown (the sender stopped after calling SES; never resent), recipients dropped before SES because they are on the suppression list, and recipients never handed to SES because the job was canceled",
       }),
     counts: OutcomeCounts.meta({ description: 'per-recipient event counts for this job' }),
     failureReasons: z.record(z.string(), Count).optional(),

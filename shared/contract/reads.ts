@@ -7,9 +7,10 @@ export const PlanName = z.enum(PLAN_NAMES).meta({ id: 'PlanName' });
 export type PlanName = z.infer<typeof PlanName>;
 export const Priority = z.enum(['high', 'normal', 'low']).meta({ id: 'Priority' });
 export type Priority = z.infer<typeof Priority>;
-export const JobStatus = z.enum(['queued', 'processing', 'deferred', 'completed', 'failed']).meta({
+export const JobStatus = z.enum(['scheduled', 'queued', 'processing', 'deferred', 'completed', 'failed', 'canceled']).meta({
   id: 'JobStatus',
-  description: '`deferred`: held back (the SES account quota is used up, or the tenant is paused); it continues by itself',
+  description:
+    '`scheduled`: waiting for its `scheduled_at`; `deferred`: held back (the SES account quota is used up, or the tenant is paused), it continues by itself; `canceled`: final, recipients not yet handed to SES are never sent (those SES had accepted count as sent)',
 });
 export type JobStatus = z.infer<typeof JobStatus>;
 export const ReputationStatus = z.enum(['Healthy', 'Under review', 'At risk']).meta({ id: 'ReputationStatus' });
@@ -42,7 +43,14 @@ export type OutcomeCounts = z.infer<typeof OutcomeCounts>;
 export type Last30Days = OutcomeCounts;
 
 export const JobSummary = z
-  .object({ id: z.string(), total_recipients: Count, status: JobStatus, priority: Priority, created_at: Timestamp })
+  .object({
+    id: z.string(),
+    total_recipients: Count,
+    status: JobStatus,
+    priority: Priority,
+    created_at: Timestamp,
+    scheduled_at: Timestamp.optional().meta({ description: 'when a scheduled send is (or was) released, whole seconds' }),
+  })
   .strict()
   .meta({ id: 'JobSummary' });
 export type JobSummary = z.infer<typeof JobSummary>;

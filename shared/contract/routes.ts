@@ -21,7 +21,7 @@ import {
 } from './admin';
 import { ERROR_TYPES, type ErrorType, IdPath, NoQuery } from './common';
 import { AdminDomain, AdminDomainList, AdminDomainsQuery, AssignDomainRequest, CreateDomainRequest, Domain, DomainList, DomainsQuery } from './domains';
-import { BatchAccepted, BatchEmailRequest, Email, EmailIdPath, RecipientPage, RecipientsQuery } from './emails';
+import { BatchAccepted, BatchEmailRequest, Email, EmailIdPath, RecipientPage, RecipientsQuery, RescheduleEmailRequest } from './emails';
 import { Job, JobList, JobsQuery } from './jobs';
 import { BillingPage, BillingUsageHeaders, BillingUsageQuery, CreateUsageExportRequest, DriftReport, ReconciliationQuery, UsageExport } from './operator';
 import { Account, Dashboard, Quota, Reputation, Stats, StatsQuery, Usage, UsageQuery } from './reads';
@@ -249,6 +249,46 @@ export const CONTRACT = {
     query: NoQuery,
     status: 200,
     response: Email,
+  }),
+  'PATCH /v1/emails/{id}': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary: 'Reschedule a scheduled email: `{ scheduledAt }` (at most 30 days ahead; a past time sends it now); 409 when it is no longer scheduled',
+    params: EmailIdPath,
+    query: NoQuery,
+    body: RescheduleEmailRequest,
+    status: 200,
+    response: Email,
+    errors: ['ConflictError'],
+  }),
+  'POST /v1/emails/{id}/cancel': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Emails',
+    summary:
+      'Cancel an email that is scheduled or still queued: what was not yet handed to SES is never sent (status `canceled`); what SES already accepted stays sent. 409 when it was already sent or failed',
+    params: EmailIdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
+    status: 200,
+    response: Email,
+    errors: ['ConflictError'],
+  }),
+  'POST /v1/jobs/{id}/cancel': route({
+    function: 'send-api',
+    scope: 'tenant',
+    tag: 'Jobs',
+    summary:
+      'Cancel a job that is scheduled, queued, processing or deferred: recipients not yet handed to SES become `canceled` (settled as its queued work comes by); those SES accepted stay sent. 409 when the job had already finished',
+    params: IdPath,
+    query: NoQuery,
+    body: EmptyBody,
+    bodyOptional: true,
+    status: 200,
+    response: Job,
+    errors: ['ConflictError'],
   }),
   'GET /v1/jobs/{id}/recipients': route({
     function: 'send-api',
@@ -641,6 +681,7 @@ export const FUNCTIONS = [
   'suppressions',
   'web',
   'send-email',
+  'release-scheduled',
   'verify-domains',
   'redrive-jobs',
   'dispatch-webhooks',

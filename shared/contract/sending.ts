@@ -41,6 +41,13 @@ const tags = z
   .meta({ description: 'SES message tags; `tenant`, `job` and `template` are reserved' });
 const templateId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, 'is not a template id');
 const subject = z.string().trim().min(1).max(998);
+/** Checked against the clock where the request is handled: at most 30 days ahead (MAX_SCHEDULE_DAYS), a past time means now. */
+export const MAX_SCHEDULE_DAYS = 30;
+export const ScheduledAt = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T09:00:00Z' })
+  .meta({
+    description: `send at this time (at most ${MAX_SCHEDULE_DAYS} days ahead; a past time means now); rounded up to the whole second. The job is \`scheduled\` until then`,
+  });
 
 export { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from '../rules/attachments';
 
@@ -97,6 +104,7 @@ export const SendEmailRequest = z
     tags: tags.optional(),
     priority: Priority.optional(),
     attachments: attachments.optional(),
+    scheduledAt: ScheduledAt.optional(),
   })
   .strict()
   .meta({
@@ -117,6 +125,7 @@ export const BulkEmailRequest = z
     text: z.string().min(1).optional(),
     recipients: z.array(BulkRecipient).min(1).max(MAX_BULK_RECIPIENTS, `at most ${MAX_BULK_RECIPIENTS} recipients per job`),
     priority: Priority.optional(),
+    scheduledAt: ScheduledAt.optional(),
   })
   .strict()
   .meta({ id: 'BulkEmailRequest', description: 'a templateId or content (subject and html or text), not both' });

@@ -7,14 +7,18 @@
  * `content`; SQS messages carry only the job id and recipients (shared/use-cases/sending/work-messages.ts).
  * Readers (getJob, listJobs) never return it.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredAttachment } from './attachments';
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 import { releaseJobCap } from './send-cap';
 
-export const JOB_STATUSES = ['queued', 'processing', 'deferred', 'completed', 'failed'] as const;
+/**
+ * `scheduled`: waiting for its `scheduledAt` (released to `queued` by its one-time schedule);
+ * `canceled`: final, what was not yet handed to SES will never be (shared/use-cases/sending/schedule.ts).
+ */
+export const JOB_STATUSES = ['scheduled', 'queued', 'processing', 'deferred', 'completed', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export { PRIORITIES, type Priority } from '../rules/pacing';
 
@@ -53,6 +57,11 @@ export interface Job {
   suppressedManual?: number;
   /** How many times the re-drive (shared/use-cases/sending/redrive.ts) found the job stalled. */
   redriven?: number;
+  /** When a scheduled job is (or was) released to the send queues: ISO 8601, whole seconds. */
+  scheduledAt?: string;
+  /** Recipients never handed to SES because the job was canceled, and when it was. */
+  canceled?: number;
+  canceled_at?: string;
 }
 
 /** What the sender needs to build each email; stored once per job. */
@@ -91,6 +100,9 @@ const JOB_FIELDS = [
   'suppressedComplaint',
   'suppressedManual',
   'redriven',
+  'scheduledAt',
+  'canceled',
+  'canceled_at',
 ] as const;
 const PROJECTION = {
   ProjectionExpression: JOB_FIELDS.map((_, i) => `#f${i}`).join(', '),
@@ -99,13 +111,23 @@ const PROJECTION = {
 
 const ACTIVE: readonly JobStatus[] = ['queued', 'processing', 'deferred'];
 
+/**
+ * A job's entry in the active-jobs index: its creation time, or, for a scheduled job, its
+ * `scheduledAt`, so the re-drive finds a scheduled job whose schedule never fired (lost between
+ * storing the job and creating the schedule, or parked in the schedule DLQ) a stall period late.
+ */
+function activeEntryOf(job: Job) {
+  if (job.status === 'scheduled' && job.scheduledAt) return keys.activeJobEntry(job.scheduledAt, job.tenantId, job.id);
+  return ACTIVE.includes(job.status) ? keys.activeJobEntry(job.created_at, job.tenantId, job.id) : {};
+}
+
 function toItem(job: Job, content?: JobContent) {
   return {
     ...keys.job(job.tenantId, job.id),
     kind: ItemKind.Job,
     ...job,
     ...(content ? { content } : {}),
-    ...(ACTIVE.includes(job.status) ? keys.activeJobEntry(job.created_at, job.tenantId, job.id) : {}),
+    ...activeEntryOf(job),
   };
 }
 
@@ -126,8 +148,10 @@ export async function putNewJob(db: Db, job: Job, content?: JobContent): Promise
 }
 
 /** A tenant's job by id; undefined when it does not exist or belongs to another tenant. */
-export async function getJob(db: Db, tenantId: string, jobId: string): Promise<Job | undefined> {
-  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.job(tenantId, jobId), ...PROJECTION }));
+export async function getJob(db: Db, tenantId: string, jobId: string, opts: { consistent?: boolean } = {}): Promise<Job | undefined> {
+  const out = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.job(tenantId, jobId), ...PROJECTION, ...(opts.consistent ? { ConsistentRead: true } : {}) }),
+  );
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -226,8 +250,8 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
         UpdateExpression: 'SET #s = :failed, updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
         // A job whose every recipient was suppressed did what was asked: it completes.
         ConditionExpression:
-          'settled = units AND accepted = :zero AND unconfirmed = :zero AND (attribute_not_exists(suppressed) OR suppressed = :zero) AND NOT #s IN (:completed, :failed)',
-        ExpressionAttributeValues: values,
+          'settled = units AND accepted = :zero AND unconfirmed = :zero AND (attribute_not_exists(suppressed) OR suppressed = :zero) AND NOT #s IN (:completed, :failed, :canceled)',
+        ExpressionAttributeValues: { ...values, ':canceled': 'canceled' },
       },
       db,
     )) ??
@@ -235,14 +259,25 @@ export async function finalizeJobIfSettled(db: Db, tenantId: string, jobId: stri
       {
         ...base,
         UpdateExpression: 'SET #s = :completed, updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
-        ConditionExpression: 'settled = units AND NOT #s IN (:completed, :failed)',
-        ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':now': now.toISOString() },
+        ConditionExpression: 'settled = units AND NOT #s IN (:completed, :failed, :canceled)',
+        ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':canceled': 'canceled', ':now': now.toISOString() },
+      },
+      db,
+    )) ??
+    // A canceled job keeps its status; once its last unit is settled it leaves the active-jobs index.
+    (await conditionalUpdate(
+      {
+        ...base,
+        UpdateExpression: 'SET updated_at = :now REMOVE deferredReason, gsi1pk, gsi1sk',
+        ConditionExpression: 'settled = units AND #s = :canceled AND attribute_exists(gsi1pk)',
+        ExpressionAttributeValues: { ':canceled': 'canceled', ':now': now.toISOString() },
       },
       db,
     ));
   if (!finished) return undefined;
   const job = fromItem(finished);
-  if (job.capPeriod) await releaseJobCap(db, { tenantId, jobId, periodStartDay: job.capPeriod, failed: Number(job.failed ?? 0) });
+  // Recipients that were never sent (failed, or canceled) go back to the period's cap.
+  if (job.capPeriod) await releaseJobCap(db, { tenantId, jobId, periodStartDay: job.capPeriod, failed: Number(job.failed ?? 0) + Number(job.canceled ?? 0) });
   return job.status;
 }
 
@@ -398,12 +433,125 @@ export async function removeFromActiveJobs(db: Db, tenantId: string, jobId: stri
       TableName: db.tableName,
       Key: keys.job(tenantId, jobId),
       UpdateExpression: 'REMOVE gsi1pk, gsi1sk',
-      ConditionExpression: 'attribute_exists(gsi1pk) AND #s IN (:completed, :failed)',
+      ConditionExpression: 'attribute_exists(gsi1pk) AND (#s IN (:completed, :failed) OR (#s = :canceled AND settled = units))',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed' },
+      ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':canceled': 'canceled' },
     },
     db,
   );
+}
+
+// ---- scheduling and canceling (shared/use-cases/sending/schedule.ts) -------------------------
+
+/**
+ * scheduled → queued, only while the job still waits for exactly this `scheduledAt`: a cancel or
+ * a reschedule that came first wins, and a schedule that fires for a time the job was moved
+ * away from releases nothing. The job's progress entry starts now (the re-drive watches it).
+ */
+export async function markJobReleased(db: Db, tenantId: string, jobId: string, scheduledAt: string, now: Date): Promise<boolean> {
+  return !!(await conditionalUpdate(
+    {
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      UpdateExpression: 'SET #s = :queued, updated_at = :now, gsi1sk = :progress',
+      ConditionExpression: '#s = :scheduled AND scheduledAt = :at',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':queued': 'queued',
+        ':scheduled': 'scheduled',
+        ':at': scheduledAt,
+        ':now': now.toISOString(),
+        ':progress': keys.activeJobEntry(now.toISOString(), tenantId, jobId).gsi1sk,
+      },
+    },
+    db,
+  ));
+}
+
+/** A scheduled job's new time (and its active-jobs entry with it); false when it is no longer scheduled for `from`. */
+export async function moveScheduledJob(db: Db, tenantId: string, jobId: string, from: string, to: string, now: Date): Promise<boolean> {
+  return !!(await conditionalUpdate(
+    {
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      UpdateExpression: 'SET scheduledAt = :to, updated_at = :now, gsi1sk = :entry',
+      ConditionExpression: '#s = :scheduled AND scheduledAt = :from',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':scheduled': 'scheduled',
+        ':from': from,
+        ':to': to,
+        ':now': now.toISOString(),
+        ':entry': keys.activeJobEntry(to, tenantId, jobId).gsi1sk,
+      },
+    },
+    db,
+  ));
+}
+
+/**
+ * Cancels a job that was never released: nothing of it was queued, so every unit is settled
+ * here at once (`canceled` counts its recipients) and no send record is written.
+ */
+export async function cancelScheduledJob(db: Db, tenantId: string, jobId: string, now: Date): Promise<boolean> {
+  return !!(await conditionalUpdate(
+    {
+      TableName: db.tableName,
+      Key: keys.job(tenantId, jobId),
+      UpdateExpression: 'SET #s = :canceled, canceled_at = :now, updated_at = :now, settled = units, canceled = total_recipients',
+      ConditionExpression: '#s = :scheduled AND settled = :zero',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':canceled': 'canceled', ':scheduled': 'scheduled', ':zero': 0, ':now': now.toISOString() },
+    },
+    db,
+  ));
+}
+
+/**
+ * Cancels a released job (queued, processing or deferred): the job turns `canceled` and its small
+ * cancel marker is written in the same transaction. Senders settle its unsent units `canceled`
+ * as its work comes by, and check the marker right before each SES call.
+ */
+export async function cancelReleasedJob(db: Db, tenantId: string, jobId: string, now: Date): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: db.tableName,
+                Key: keys.job(tenantId, jobId),
+                UpdateExpression: 'SET #s = :canceled, canceled_at = :now, updated_at = :now REMOVE deferredReason',
+                ConditionExpression: '#s IN (:queued, :processing, :deferred)',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':canceled': 'canceled', ':queued': 'queued', ':processing': 'processing', ':deferred': 'deferred', ':now': now.toISOString() },
+              },
+            },
+            {
+              Put: {
+                TableName: db.tableName,
+                Item: { ...keys.jobCancel(jobId), kind: ItemKind.JobCancel, tenantId, jobId, canceled_at: now.toISOString(), expiresAt: expiresAt(now, TTL.jobCancel) },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      if (err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      // A sender's settlement transaction on the job item at the same moment: try again.
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 5) * Math.random()));
+    }
+  }
+}
+
+/** Whether a job was canceled after release (one strongly consistent read of its small marker). */
+export async function isJobCanceled(db: Db, jobId: string): Promise<boolean> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.jobCancel(jobId), ConsistentRead: true, ProjectionExpression: 'pk' }));
+  return out.Item !== undefined;
 }
 
 /**

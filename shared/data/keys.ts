@@ -24,6 +24,7 @@ export const ItemKind = {
   UsageExport: 'usageExport',
   DriftReport: 'driftReport',
   JobUnits: 'jobUnits',
+  JobCancel: 'jobCancel',
   Suppression: 'suppression',
   PausedTenant: 'pausedTenant',
   Idempotency: 'idempotency',
@@ -110,6 +111,11 @@ export const keys = {
    */
   jobUnits: (jobId: string, firstIndex: number): Key => ({ pk: `JOBUNITS#${jobId}`, sk: `C#${String(firstIndex).padStart(5, '0')}` }),
   jobUnitsPartition: (jobId: string): string => `JOBUNITS#${jobId}`,
+  /**
+   * A canceled job's marker: a small item the sender reads right before each SES call (the job
+   * item itself holds the content, up to 300 KB, and would cost that much per read).
+   */
+  jobCancel: (jobId: string): Key => ({ pk: `JOBCANCEL#${jobId}`, sk: 'CANCEL' }),
   template: (tenantId: string, templateId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${templateId}` }),
   templatePrefix: 'TEMPLATE#',
   tenantPartition: (tenantId: string): string => `TENANT#${tenantId}`,
@@ -198,6 +204,7 @@ export const TTL = {
   streamCheckpoint: 2 * 24 * 3600,
   sendRecord: 15 * 24 * 3600,
   jobUnits: 15 * 24 * 3600,
+  jobCancel: 15 * 24 * 3600,
   pacer: 3600,
   webhookAttempt: 7 * 24 * 3600,
   webhookInFlight: 3600,

@@ -11,7 +11,8 @@ import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, T
 import type { Db } from './db';
 import { expiresAt, ItemKind, keys, TTL } from './keys';
 
-export type SendRecordState = 'sending' | 'sent' | 'failed' | 'unconfirmed' | 'suppressed';
+/** `canceled`: claimed after its job was canceled and settled without calling SES. */
+export type SendRecordState = 'sending' | 'sent' | 'failed' | 'unconfirmed' | 'suppressed' | 'canceled';
 export type SettledState = Exclude<SendRecordState, 'sending'>;
 
 export interface SendRecord {
@@ -111,7 +112,12 @@ function reasonKey(reason: string | undefined): string {
   return (reason ?? 'Unknown').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
-const COUNT_OF: Record<Exclude<SettledState, 'suppressed'>, 'accepted' | 'failed' | 'unconfirmed'> = { sent: 'accepted', failed: 'failed', unconfirmed: 'unconfirmed' };
+const COUNT_OF: Record<Exclude<SettledState, 'suppressed'>, 'accepted' | 'failed' | 'unconfirmed' | 'canceled'> = {
+  sent: 'accepted',
+  failed: 'failed',
+  unconfirmed: 'unconfirmed',
+  canceled: 'canceled',
+};
 
 /**
  * Records outcomes and adds them to the job's progress in one transaction (up to 99 units), so
@@ -132,7 +138,7 @@ export async function settleUnits(
   let pending = [...entries];
   for (let attempt = 0; pending.length > 0; ) {
     const chunk = pending.slice(0, 99);
-    const sums = { accepted: 0, failed: 0, unconfirmed: 0 };
+    const sums = { accepted: 0, failed: 0, unconfirmed: 0, canceled: 0 };
     const suppressed = { bounce: 0, complaint: 0, manual: 0 };
     const reasons = new Map<string, number>();
     let lastFailure: string | undefined;
@@ -147,6 +153,10 @@ export async function settleUnits(
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':units': chunk.length, ':a': sums.accepted, ':f': sums.failed, ':u': sums.unconfirmed, ':now': now.toISOString() };
     let add = 'settled :units, accepted :a, failed :f, unconfirmed :u';
+    if (sums.canceled) {
+      values[':c'] = sums.canceled;
+      add += ', canceled :c';
+    }
     [...reasons].forEach(([reason, n], i) => {
       names[`#r${i}`] = reason;
       values[`:r${i}`] = n;

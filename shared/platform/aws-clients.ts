@@ -8,6 +8,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +20,7 @@ let sesForSending: SESv2Client | undefined;
 let ses: SESv2Client | undefined;
 let apiGateway: APIGatewayClient | undefined;
 let s3: S3Client | undefined;
+let scheduler: SchedulerClient | undefined;
 
 export function dynamoDbDocumentClient(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
@@ -65,4 +67,10 @@ export function apiGatewayClient(): APIGatewayClient {
 export function s3Client(): S3Client {
   s3 ??= new S3Client({});
   return s3;
+}
+
+/** EventBridge Scheduler for the one-time schedules of scheduled sends (shared/platform/job-scheduler.ts). */
+export function schedulerClient(): SchedulerClient {
+  scheduler ??= new SchedulerClient({});
+  return scheduler;
 }

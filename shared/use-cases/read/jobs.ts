@@ -31,7 +31,15 @@ export function jobView(job: Job, counts: Counts): JobView {
     total_recipients: job.total_recipients,
     created_at: job.created_at,
     updated_at: job.updated_at,
-    progress: { accepted: job.accepted ?? 0, failed: job.failed ?? 0, unconfirmed: job.unconfirmed ?? 0, suppressed: job.suppressed ?? 0 },
+    ...(job.scheduledAt ? { scheduled_at: job.scheduledAt } : {}),
+    ...(job.canceled_at ? { canceled_at: job.canceled_at } : {}),
+    progress: {
+      accepted: job.accepted ?? 0,
+      failed: job.failed ?? 0,
+      unconfirmed: job.unconfirmed ?? 0,
+      suppressed: job.suppressed ?? 0,
+      canceled: job.canceled ?? 0,
+    },
     counts: jobCountsOf(counts),
   };
   if (job.templateId) view.templateId = job.templateId;

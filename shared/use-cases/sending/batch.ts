@@ -10,6 +10,7 @@ import type { Job } from '../../data/jobs';
 import { AppError, NotFoundError, ValidationError } from '../../rules/errors';
 import { type CreateJobDeps, createSingleEmailJob, resolveContent } from './create-job';
 import { checkRecipientCount, checkTags, checkVariables, placeholdersOf, type SingleEmailRequest } from './requests';
+import { scheduleTimeOf } from './schedule';
 
 /** Jobs stored at once: bounded so a batch of 100 does not open 100 DynamoDB and SQS calls together. */
 const STORE_CONCURRENCY = 10;
@@ -30,6 +31,7 @@ function forEmail(index: number, err: unknown): unknown {
 async function checkEmail(deps: CreateJobDeps, tenantId: string, body: SingleEmailRequest): Promise<void> {
   checkRecipientCount(body);
   checkTags(body.tags);
+  scheduleTimeOf(body.scheduledAt, (deps.now ?? (() => new Date()))());
   const { content } = await resolveContent(deps, tenantId, body);
   checkVariables(placeholdersOf(content.subject, content.html, content.text), body.variables, 'variables');
   await deps.assertSendingDomain(tenantId, body.from);

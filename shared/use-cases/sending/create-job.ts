@@ -14,6 +14,8 @@ import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
 import { assertTenantSending } from '../../data/tenants';
 import { billingPeriod } from '../../rules/billing-period';
+import type { JobScheduler } from '../../platform/job-scheduler';
+import { logger } from '../../platform/powertools';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
 import type { Plan, PlanName } from '../../rules/plans';
@@ -30,6 +32,7 @@ import {
   placeholdersOf,
   type SingleEmailRequest,
 } from './requests';
+import { scheduleTimeOf } from './schedule';
 import { chunkUnits, recipientsOf, type WorkUnit } from './work-messages';
 import { enqueueWork, type SendQueues } from './work-queue';
 
@@ -42,6 +45,8 @@ export interface CreateJobDeps {
   assertSendingDomain: (tenantId: string, from: string) => Promise<void>;
   /** The attachment bucket: attachments too large to keep in the job item go there. */
   attachments?: AttachmentStore;
+  /** One-time schedules of sends with a future `scheduledAt` (shared/platform/job-scheduler.ts). */
+  scheduler?: JobScheduler;
   now?: () => Date;
 }
 
@@ -73,6 +78,7 @@ export async function resolveContent(
 export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string, body: SingleEmailRequest): Promise<Job> {
   checkRecipientCount(body);
   checkTags(body.tags);
+  const scheduledAt = scheduleTimeOf(body.scheduledAt, nowOf(deps));
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   checkVariables(placeholdersOf(content.subject, content.html, content.text), body.variables, 'variables');
   const unit: WorkUnit = { i: 0, to: body.to, cc: body.cc, bcc: body.bcc, vars: body.variables };
@@ -86,7 +92,12 @@ export async function createSingleEmailJob(deps: CreateJobDeps, tenantId: string
     units: [unit],
     recipients: body.to.length + (body.cc?.length ?? 0) + (body.bcc?.length ?? 0),
     attachments: decodeAttachments(body.attachments),
+    scheduledAt,
   });
+}
+
+function nowOf(deps: CreateJobDeps): Date {
+  return (deps.now ?? (() => new Date()))();
 }
 
 /** An attachment decoded, and whether its bytes stay in the job item. */
@@ -133,6 +144,7 @@ async function storeAttachments(deps: CreateJobDeps, tenantId: string, jobId: st
 }
 
 export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body: BulkEmailRequest): Promise<Job> {
+  const scheduledAt = scheduleTimeOf(body.scheduledAt, nowOf(deps));
   const { content, templateId } = await resolveContent(deps, tenantId, body);
   const names = placeholdersOf(content.subject, content.html, content.text);
   const units: WorkUnit[] = body.recipients.map((r, i) => {
@@ -147,6 +159,7 @@ export async function createBulkJob(deps: CreateJobDeps, tenantId: string, body:
     content: { from: body.from, ...content },
     units,
     recipients: units.length,
+    scheduledAt,
   });
 }
 
@@ -161,8 +174,11 @@ async function storeAndEnqueue(
     units: WorkUnit[];
     recipients: number;
     attachments?: PendingAttachment[];
+    /** A future time (scheduleTimeOf): the job is stored `scheduled` and a schedule releases it. */
+    scheduledAt?: string;
   },
 ): Promise<Job> {
+  if (j.scheduledAt && !deps.scheduler) throw new InternalError('scheduled sends are not configured for this function');
   // After validation (a malformed request is a 400 first), before anything is reserved or stored.
   await assertTenantSending(deps.db, j.tenantId);
   await deps.assertSendingDomain(j.tenantId, j.content.from);
@@ -171,7 +187,7 @@ async function storeAndEnqueue(
   const job: Job = {
     id: ulid(now.getTime()),
     tenantId: j.tenantId,
-    status: 'queued',
+    status: j.scheduledAt ? 'scheduled' : 'queued',
     priority: j.priority,
     total_recipients: j.recipients,
     created_at: now.toISOString(),
@@ -185,13 +201,16 @@ async function storeAndEnqueue(
     settled: 0,
     failureReasons: {},
     ...(capPeriod ? { capPeriod } : {}),
+    ...(j.scheduledAt ? { scheduledAt: j.scheduledAt } : {}),
   };
   const objectKeys = (j.attachments ?? []).flatMap((p, i) => (p.inline ? [] : [attachmentObjectKey(j.tenantId, job.id, i)]));
   try {
     // The objects before the job that names them: a queued job always finds its attachments.
     const attachments = j.attachments?.length ? await storeAttachments(deps, j.tenantId, job.id, j.attachments) : undefined;
     // The units first: a job in the active-jobs index can always be re-driven from them (redrive.ts).
-    await putJobUnits(deps.db, job.id, chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units).map((m) => m.units), now);
+    // A scheduled job's units are kept as long after its release as an immediate job's after its creation.
+    const unitsFrom = j.scheduledAt ? new Date(j.scheduledAt) : now;
+    await putJobUnits(deps.db, job.id, chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units).map((m) => m.units), unitsFrom);
     await putNewJob(deps.db, job, attachments ? { ...j.content, attachments } : j.content);
   } catch (err) {
     // Nothing was stored, so nothing will send: give the reservation back.
@@ -200,6 +219,7 @@ async function storeAndEnqueue(
     if (objectKeys.length && deps.attachments) await deleteAttachmentObjects(deps.attachments, objectKeys).catch(() => undefined);
     throw err;
   }
+  if (j.scheduledAt && deps.scheduler) return scheduleJob(deps, deps.scheduler, job, j.units, now);
   const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);
   const notQueued = await enqueueWork(deps.sqs, deps.queues[j.priority], messages);
   if (notQueued.length) {
@@ -216,6 +236,31 @@ async function storeAndEnqueue(
     throw new InternalError(`could not queue ${units.length} of ${j.units.length} emails of job ${job.id}; they are marked failed`);
   }
   return job;
+}
+
+/**
+ * Creates the stored scheduled job's one-time schedule. When Scheduler refuses, nothing will
+ * release the job: its units are settled failed (ScheduleFailed) and the request is a 500, as
+ * when the queue refuses an immediate job's work. (A crash before this point leaves the job to
+ * the re-drive, which releases it a stall period after its time.)
+ */
+async function scheduleJob(deps: CreateJobDeps, scheduler: JobScheduler, job: Job, units: WorkUnit[], now: Date): Promise<Job> {
+  const scheduledAt = job.scheduledAt as string;
+  try {
+    await scheduler.upsert({ tenantId: job.tenantId, jobId: job.id, scheduledAt });
+    return job;
+  } catch (error) {
+    logger.error('could not create the schedule of a scheduled job', { jobId: job.id, error: error as Error });
+    await settleUnsentUnits(deps.db, job.tenantId, job.id, {
+      units: units.length,
+      recipients: units.reduce((n, u) => n + recipientsOf(u), 0),
+      reason: 'ScheduleFailed',
+      now,
+    });
+    await finalizeJobIfSettled(deps.db, job.tenantId, job.id, now);
+    await scheduler.remove(job.id).catch(() => undefined);
+    throw new InternalError(`could not schedule job ${job.id}; it is marked failed and will not be sent`);
+  }
 }
 
 /**

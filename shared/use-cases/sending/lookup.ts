@@ -67,11 +67,14 @@ export async function getEmail(db: Db, tenantId: string, id: string): Promise<Em
     ...(unit?.bcc?.length ? { bcc: unit.bcc } : {}),
     subject: content.subject,
     created_at: job.created_at,
+    ...(job.scheduledAt ? { scheduled_at: job.scheduledAt } : {}),
     events: [],
   };
   if (!record || record.state === 'sending') {
-    // Never handed to SES: still queued, unless the job gave up on it (e.g. it could not be queued).
-    if (job.status === 'failed' || job.status === 'completed') {
+    // Never handed to SES: scheduled, queued, canceled (a canceled job never sends a unit it has not claimed yet), or given up on.
+    if (job.status === 'scheduled') view.status = 'scheduled';
+    else if (job.status === 'canceled' && !record) view.status = 'canceled';
+    else if (job.status === 'failed' || job.status === 'completed') {
       view.status = 'failed';
       const reason = Object.keys(job.failureReasons ?? {})[0];
       if (reason) view.reason = reason;
@@ -79,6 +82,7 @@ export async function getEmail(db: Db, tenantId: string, id: string): Promise<Em
     return view;
   }
   if (record.state === 'suppressed') return { ...view, status: 'suppressed' };
+  if (record.state === 'canceled') return { ...view, status: 'canceled' };
   if (record.state === 'failed') return { ...view, status: 'failed', ...(record.reason ? { reason: record.reason } : {}) };
   // sent, or unconfirmed (the sender called SES and lost the answer; never resent): SES's events decide.
   view.status = 'sent';

@@ -7,7 +7,7 @@
  */
 import type { RecipientPage } from '../../contract/emails';
 import type { Db } from '../../data/db';
-import { getJob, getJobUnitsPage } from '../../data/jobs';
+import { getJob, getJobUnitsPage, type Job } from '../../data/jobs';
 import { getSendRecords, type SendRecord } from '../../data/send-records';
 import { NotFoundError } from '../../rules/errors';
 import { emailIdOf } from './lookup';
@@ -18,7 +18,10 @@ const CHUNKS_PER_PAGE = 2;
 
 type Status = RecipientPage['recipients'][number]['status'];
 
-function statusOf(record: SendRecord | undefined): Status {
+function statusOf(record: SendRecord | undefined, job: Job): Status {
+  // A canceled job never claims a unit it had not claimed when it was canceled.
+  if (!record && job.status === 'canceled') return 'canceled';
+  if (!record && job.status === 'scheduled') return 'scheduled';
   if (!record || record.state === 'sending') return 'queued';
   // unconfirmed: the sender called SES and lost the answer; it is never sent again and counts as sent if SES took it.
   if (record.state === 'unconfirmed') return 'sent';
@@ -42,7 +45,7 @@ export async function listRecipients(
   const recipients: RecipientPage['recipients'] = [];
   for (const unit of page.units) {
     const record = records.get(unit.i);
-    const status = statusOf(record);
+    const status = statusOf(record, job);
     if (query.status && status !== query.status) continue;
     recipients.push({
       id: emailIdOf(job, unit.i),

@@ -15,6 +15,8 @@
  * - a unit still leased: its owner may be calling SES right now; left alone.
  * - a job whose every unit is settled but that was not finalized (its last sender died right
  *   after settling): finalized.
+ * - a scheduled job a stall period past its `scheduledAt` (its schedule never fired): released
+ *   (shared/use-cases/sending/schedule.ts).
  *
  * A job that makes no progress over `maxFruitlessRedrives` re-drives in a row (its work keeps
  * ending in the DLQ) is not re-driven for ever: its unclaimed units are settled `failed` with
@@ -26,6 +28,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Db } from '../../data/db';
 import { finalizeJobIfSettled, getJobForSending, getJobUnits, listStalledJobs, markJobRedriven, removeFromActiveJobs } from '../../data/jobs';
 import { claimSendRecord, listSendRecords, type Settlement, settleUnits } from '../../data/send-records';
+import { releaseScheduledJob } from './schedule';
 import type { SendFailedReport } from './send-batch';
 import { chunkUnits, recipientsOf, type WorkUnit } from './work-messages';
 import { enqueueWork, type SendQueues } from './work-queue';
@@ -105,6 +108,12 @@ export async function redriveJob(deps: RedriveDeps, tenantId: string, jobId: str
   if (job.status === 'completed' || job.status === 'failed') {
     await removeFromActiveJobs(deps.db, tenantId, jobId);
     return { ...result, status: job.status };
+  }
+  if (job.status === 'scheduled') {
+    // Its schedule never fired (lost before it was created, or parked in the schedule DLQ): release it now.
+    if (!job.scheduledAt || Date.parse(job.scheduledAt) > now.getTime()) return { ...result, status: job.status, skipped: true };
+    const outcome = await releaseScheduledJob(deps, { tenantId, jobId, scheduledAt: job.scheduledAt }, now);
+    return { ...result, requeued: outcome === 'released' ? (job.units ?? 0) : 0, status: outcome === 'released' ? 'queued' : job.status };
   }
   const heldSince = seen.lastProgressAt ? now.getTime() - Date.parse(seen.lastProgressAt) : Number.POSITIVE_INFINITY;
   // Its held messages still come back by themselves; copies would only multiply with each hold.

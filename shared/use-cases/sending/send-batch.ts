@@ -20,7 +20,7 @@ import pLimit from 'p-limit';
 import type { AccountSnapshot } from '../../data/account';
 import { type AttachmentStore, deleteAttachmentObjects, dropJobAttachments, getAttachmentObject } from '../../data/attachments';
 import type { Db } from '../../data/db';
-import { finalizeJobIfSettled, getJobForSending, type Job, type JobContent, markJobDeferred, markJobProcessing } from '../../data/jobs';
+import { finalizeJobIfSettled, getJobForSending, isJobCanceled, type Job, type JobContent, markJobDeferred, markJobProcessing } from '../../data/jobs';
 import {
   claimSendRecord,
   getSendRecord,
@@ -102,6 +102,8 @@ export interface SendStats {
   throttled: number;
   /** Units settled with every recipient suppressed (never sent). */
   suppressed: number;
+  /** Units of canceled jobs settled without calling SES. */
+  canceled: number;
 }
 
 /** One invocation's sender: hand it each SQS message of the batch (concurrently). */
@@ -153,6 +155,11 @@ interface MessageScope {
   files: () => Promise<Attachment[] | undefined>;
 }
 
+/** The job was canceled (docs/sending.md, "Cancel"): its unsent units are settled `canceled`. */
+function isCanceled(job: Job): boolean {
+  return job.status === 'canceled';
+}
+
 type UnitResult = { kind: 'done' } | Requeue;
 interface Requeue {
   kind: 'requeue';
@@ -173,7 +180,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     random: deps.random ?? Math.random,
     pool: pLimit(deps.settings.maxConcurrency),
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
-    stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0 },
+    stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0, canceled: 0 },
     paused: new Map(),
   };
   return {
@@ -210,8 +217,9 @@ async function sendMessage(run: Invocation, message: WorkMessage): Promise<void>
   const paused = await pausedReason(run, job.tenantId);
   const hold = paused ? { hold: true, reason: paused } : quotaHold(snapshot);
   const everyUnitSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
+  // A canceled job is not held: its unsent units are settled now, whatever the tenant or quota.
   const later =
-    hold.hold && !everyUnitSettled
+    hold.hold && !everyUnitSettled && !isCanceled(job)
       ? message.units.map((unit): Requeue => ({ kind: 'requeue', delaySeconds: run.settings.holdDelaySeconds, unit, holdReason: hold.reason }))
       : await sendUnits(run, job, content, effectiveRate(snapshot), message.units);
   await requeueUnits(run, message, later);
@@ -354,6 +362,11 @@ async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, kn
   const claim = await claimUnit(run, scope.job, unit);
   // A duplicate delivery got there first: its record decides.
   if ('record' in claim) return resumeFromRecord(run, scope, unit, claim.record);
+  // Claimed so that no other sender can send it: canceled, it is settled without SES.
+  if (isCanceled(scope.job)) {
+    settleMine(run, scope, unit, 'canceled');
+    return DONE;
+  }
   // Suppressed recipients are dropped before SES: not sent, not in `sent`, not in quota use.
   const { kept, dropped } = withoutSuppressed(unit, scope.suppressed);
   if (dropped.length) scope.dropped.set(unit.i, dropped);
@@ -454,6 +467,11 @@ async function paceAndSend(run: Invocation, scope: MessageScope, unit: WorkUnit,
     const paced = await pace(run, scope, leaseEnds);
     if (paced === 'again') continue;
     if (paced === 'no-time') return giveBack(run, scope, unit, attempts, 0);
+    // The last moment a cancel can stop this unit: after it, the email is SES's.
+    if (await isJobCanceled(run.deps.db, scope.job.id)) {
+      settleMine(run, scope, unit, 'canceled');
+      return DONE;
+    }
     let refused: ClassifiedSesError;
     try {
       const out = await run.deps.ses.send(new SendEmailCommand(input));

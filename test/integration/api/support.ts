@@ -132,6 +132,12 @@ export function useApiEnv(): Promise<LocalUsagePlans> {
   const unused = (name: string) => `http://127.0.0.1:9/000000000000/unused-${name}`;
   for (const p of ['HIGH', 'NORMAL', 'LOW']) process.env[`SEND_QUEUE_${p}_URL`] ??= unused(p.toLowerCase());
   process.env.WEBHOOK_QUEUE_URL ??= unused('webhooks');
+  // Scheduled sends (send-api reads them at cold start); a test that schedules for real points
+  // AWS_ENDPOINT_URL_SCHEDULER at local/scheduler.ts.
+  process.env.SCHEDULE_GROUP_NAME ??= 'mailmeter-test';
+  process.env.SCHEDULE_TARGET_ARN ??= 'arn:aws:lambda:us-east-1:000000000000:function:mailmeter-test-release-scheduled';
+  process.env.SCHEDULE_ROLE_ARN ??= 'arn:aws:iam::000000000000:role/mailmeter-test-scheduler';
+  process.env.SCHEDULE_DLQ_ARN ??= 'arn:aws:sqs:us-east-1:000000000000:mailmeter-test-schedule-failures';
   process.env.LOG_LEVEL = 'SILENT';
   return useLocalApiGateway(process.env.ADMIN_USAGE_IDENTIFIER_KEY);
 }

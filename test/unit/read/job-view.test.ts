@@ -21,7 +21,7 @@ describe('jobView', () => {
   it("reports the sender's progress, including recipients whose outcome is unknown", () => {
     const counts = { ...zeroCounts(), sent: 3, delivered: 2, bounced: 1, rejected: 1, sendFailed: 1 };
     const view = jobView(job, counts);
-    expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1, suppressed: 0 });
+    expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1, suppressed: 0, canceled: 0 });
     expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 0, clicked: 0, failed: 2, suppressed: 0 });
     expect(view.suppressionReasons).toBeUndefined();
   });
@@ -31,6 +31,15 @@ describe('jobView', () => {
     expect(view.progress.suppressed).toBe(3);
     expect(view.counts.suppressed).toBe(3);
     expect(view.suppressionReasons).toEqual({ bounce: 2, manual: 1 });
+  });
+
+  it('shows a scheduled job\'s time, and a canceled job\'s canceled recipients and when it was canceled', () => {
+    const scheduled = jobView({ ...job, status: 'scheduled', scheduledAt: '2026-12-01T09:00:00.000Z' }, zeroCounts());
+    expect(scheduled).toMatchObject({ status: 'scheduled', scheduled_at: '2026-12-01T09:00:00.000Z' });
+    expect(scheduled).not.toHaveProperty('canceled_at');
+    const canceled = jobView({ ...job, status: 'canceled', canceled: 7, canceled_at: '2026-11-30T10:00:00.000Z' }, zeroCounts());
+    expect(canceled).toMatchObject({ status: 'canceled', canceled_at: '2026-11-30T10:00:00.000Z', progress: { accepted: 3, canceled: 7 } });
+    expect(jobView(job, zeroCounts())).not.toHaveProperty('scheduled_at');
   });
 
   it('reports zero unconfirmed for jobs the sender never marked', () => {

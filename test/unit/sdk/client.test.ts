@@ -112,6 +112,28 @@ describe('Mailmeter client: requests', () => {
     expect(calls[1]?.url).toBe('http://api.test/v1/admin/tenants/t%201/keys/k1');
   });
 
+  it('schedules, reschedules and cancels: scheduledAt in the body, PATCH and POST …/cancel on the right paths', async () => {
+    const { fetch, calls } = scriptedFetch([
+      json(202, { success: true, data: { id: 'E1', status: 'scheduled', scheduled_at: '2026-12-01T09:00:00.000Z' } }),
+      json(200, { success: true, data: { id: 'E1', status: 'scheduled' } }),
+      json(200, { success: true, data: { id: 'E1', status: 'canceled' } }),
+      json(200, { success: true, data: { id: 'J1', status: 'canceled' } }),
+      failure(409, 'ConflictError', 'E2 is already completed: nothing is left to cancel'),
+    ]);
+    const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
+    const sent = await client.email.send({ from: 'a@example.com', to: ['b@example.com'], subject: 'Hi', text: 'x', scheduledAt: '2026-12-01T09:00:00Z' });
+    expect(sent.scheduled_at).toBe('2026-12-01T09:00:00.000Z');
+    expect(JSON.parse(calls[0]?.body ?? '').scheduledAt).toBe('2026-12-01T09:00:00Z');
+    await client.email.reschedule('E1', { scheduledAt: '2026-12-02T09:00:00Z' });
+    expect(calls[1]).toMatchObject({ method: 'PATCH', url: 'http://api.test/v1/emails/E1' });
+    expect(JSON.parse(calls[1]?.body ?? '')).toEqual({ scheduledAt: '2026-12-02T09:00:00Z' });
+    expect((await client.email.cancel('E1')).status).toBe('canceled');
+    expect(calls[2]).toMatchObject({ method: 'POST', url: 'http://api.test/v1/emails/E1/cancel' });
+    expect((await client.jobs.cancel('J1')).status).toBe('canceled');
+    expect(calls[3]).toMatchObject({ method: 'POST', url: 'http://api.test/v1/jobs/J1/cancel' });
+    await expect(client.email.cancel('E2')).rejects.toBeInstanceOf(ConflictError);
+  });
+
   it('rejects a success status whose body is not an envelope', async () => {
     const { fetch } = scriptedFetch([new Response('<html>', { status: 200 })]);
     const client = new Mailmeter({ apiKey: 'k', baseUrl: 'http://api.test', fetch });
