@@ -5,7 +5,7 @@
  */
 import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { MailmeterStack } from './stacks/mailmeter-stack';
+import { type MailmeterStack, scheduleGroupName } from './stacks/mailmeter-stack';
 
 function logicalId(construct: IConstruct): string {
   const stack = Stack.of(construct);
@@ -49,8 +49,8 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
   });
 
   // Queues that are themselves dead-letter destinations need no dead-letter queue of their own.
-  for (const q of [state.ingestFailures, state.aggregateFailures, state.pollFailures]) {
-    Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter destination (Lambda/EventBridge on-failure); it is alarmed, not redriven further.' });
+  for (const q of [state.ingestFailures, state.aggregateFailures, state.pollFailures, state.scheduleFailures]) {
+    Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is a dead-letter destination (Lambda/EventBridge/EventBridge Scheduler on-failure); it is alarmed, not redriven further.' });
   }
   // Same for the dispatcher's on-failure destination (issue 12).
   Validations.of(state.webhookDispatchFailures).acknowledge({
@@ -93,6 +93,12 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
       reason: 'This stage sends as any verified identity (sesIdentities ["*"] in cdk.json); list the identities there to narrow it.',
     });
   }
+
+  // Scheduled sends (issue 13): one schedule per scheduled job, named after it at run time.
+  Validations.of(functions['send-api']).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:${partition}:scheduler:${region}:${account}:schedule/${scheduleGroupName(stage)}/*]`,
+    reason: "Each scheduled job gets its own one-time schedule, named after the job id at run time; the grant is limited to the stage's schedule group and to create, update and delete.",
+  });
 
   const adminTenants = functions['admin-tenants'];
   const apigw = `arn:aws:apigateway:${region}::`;

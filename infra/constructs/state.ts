@@ -73,6 +73,8 @@ export class MailmeterState extends Construct {
   readonly webhookDeliveries: SendQueue;
   /** Stream batches dispatch-webhooks gave up on (its event source mapping's on-failure destination). */
   readonly webhookDispatchFailures: Queue;
+  /** Scheduled-send releases that failed: Scheduler's dead-letter queue and release-scheduled's async on-failure destination. */
+  readonly scheduleFailures: Queue;
   readonly alarmTopic: Topic;
   readonly configurationSet: CfnConfigurationSet;
   /** The operator's billing exports (CSV), kept USAGE_EXPORT_RETENTION_DAYS. */
@@ -158,6 +160,7 @@ export class MailmeterState extends Construct {
     // Six times deliver-webhooks' timeout (WEBHOOK_DELIVER_TIMEOUT_SECONDS), as for the other SQS event sources.
     this.webhookDeliveries = queue('WebhookDeliveries', Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS * 6));
     this.webhookDispatchFailures = this.trackedDlq('WebhookDispatchFailures', removalPolicy);
+    this.scheduleFailures = this.trackedDlq('ScheduleFailures', removalPolicy);
 
     if (stage.ingestMode === 'buffered') {
       this.eventsQueue = queue('SesEventsQueue', Duration.seconds(props.ingestTimeout.toSeconds() * 6));

@@ -6,11 +6,12 @@
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FilterCriteria, FilterRule, type IFunction, Function as LambdaFunctionRef, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionName, type HttpFunction } from '../../shared/contract/routes';
@@ -60,6 +61,10 @@ export const POLL_RETRY_ATTEMPTS = 2;
 export const DOMAIN_CHECK_MINUTES = 5;
 /** How often stalled jobs are looked for (a job counts as stalled after REDRIVE_STALL_SECONDS without progress). */
 export const REDRIVE_MINUTES = 5;
+/** Lambda's asynchronous retries of a failed release before it is parked in the schedule DLQ (Lambda allows 0–2). */
+export const RELEASE_ASYNC_RETRIES = 2;
+/** What the send API may do to its stage's schedules (one per scheduled job, created at run time). */
+export const SCHEDULE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'];
 /** What the domains API may do to SES identities (tenant domains are created at run time, so: identity/*). */
 export const DOMAIN_IDENTITY_ACTIONS = ['ses:CreateEmailIdentity', 'ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes', 'ses:TagResource'];
 
@@ -103,7 +108,14 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'dispatch-webhooks': { table: 'RO', timeout: Duration.seconds(60) },
     'deliver-webhooks': { table: 'RW', timeout: Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS) },
     'redrive-jobs': { table: 'RW', timeout: Duration.seconds(120) },
+    // One scheduled job per invocation: a read, a conditional write, its units, their messages.
+    'release-scheduled': { table: 'RW', timeout: Duration.seconds(60) },
   };
+}
+
+/** The stage's schedule group: every scheduled job's schedule lives in it. */
+export function scheduleGroupName(stage: Pick<StageConfig, 'name'>): string {
+  return `mailmeter-${stage.name}`;
 }
 
 function pascal(name: string): string {
@@ -224,6 +236,42 @@ export class MailmeterStack extends Stack {
           this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: state.configurationSet.ref }),
           ...stage.sesIdentities.map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
         ],
+      }),
+    );
+
+    // Scheduled sends: the send API creates one one-time EventBridge Scheduler schedule per
+    // scheduled job in the stage's group; Scheduler assumes its own role to invoke
+    // release-scheduled, which queues the job's work (shared/use-cases/sending/schedule.ts).
+    const release = functions['release-scheduled'];
+    addEnvironment(release, queueUrls);
+    for (const p of PRIORITIES) state.sendQueues[p].queue.grantSendMessages(release);
+    const scheduleGroup = new CfnScheduleGroup(this, 'ScheduleGroup', { name: scheduleGroupName(stage) });
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      description: `Mailmeter ${stage.name}: EventBridge Scheduler releases scheduled sends`,
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+    });
+    schedulerRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [release.functionArn] }));
+    state.scheduleFailures.grantSendMessages(schedulerRole);
+    // Scheduler invokes Lambda asynchronously: a release that throws is retried, then parked in the same DLQ.
+    release.configureAsyncInvoke({ onFailure: new SqsDestination(state.scheduleFailures), retryAttempts: RELEASE_ASYNC_RETRIES, maxEventAge: Duration.hours(6) });
+    addEnvironment(sendApi, {
+      SCHEDULE_GROUP_NAME: scheduleGroupName(stage),
+      SCHEDULE_TARGET_ARN: release.functionArn,
+      SCHEDULE_ROLE_ARN: schedulerRole.roleArn,
+      SCHEDULE_DLQ_ARN: state.scheduleFailures.queueArn,
+    });
+    sendApi.addToRolePolicy(
+      new PolicyStatement({
+        actions: SCHEDULE_ACTIONS,
+        resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroupName(stage)}/*` })],
+      }),
+    );
+    sendApi.node.addDependency(scheduleGroup);
+    sendApi.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
 

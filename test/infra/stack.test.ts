@@ -142,7 +142,7 @@ describe.each([
   it('grants readers read-only table access, writers read-write, and the page none', () => {
     const s = synth();
     const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage', 'dispatch-webhooks'];
-    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions'];
+    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'release-scheduled', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions'];
     expect(new Set([...readers, ...writers, 'web'])).toEqual(new Set(FUNCTIONS));
     for (const name of readers) {
       const text = policyText(s, name);
