@@ -29,6 +29,7 @@ import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '.
 import { type LoadedFunction, loadFunction } from './functions';
 import { LOCAL_ACCOUNT_ID, scheduledEventOf } from './lambda-events';
 import { DATA_DIR_ENV, defaultDataDir, dynamoDataPath, REPO_ROOT, stackJsonPath } from './paths';
+import { type RunningLocalScheduler, startLocalScheduler } from './scheduler';
 import { DEMO_DOMAIN, type SeedResult, seedStack } from './seed';
 import { type LocalSesState, type RunningLocalSes, startLocalSes } from './ses';
 import { createSqsPoller, type SqsPoller, snsLambdaProcessor, sqsLambdaProcessor } from './sqs-poller';
@@ -46,6 +47,15 @@ export const LOCAL_USAGE_EXPORT_BUCKET = 'mailmeter-local-usage-exports';
 /** Attachments too large for the job item, in fauxqs (in memory; the sender deletes each job's objects once it finished). */
 export const LOCAL_ATTACHMENT_BUCKET = 'mailmeter-local-attachments';
 export const DEFAULT_POLL_INTERVAL_MS = 15_000;
+/** The local stage's schedule group (on AWS: mailmeter-<stage>, created by the stack). */
+export const LOCAL_SCHEDULE_GROUP = 'mailmeter-local';
+/** Schedules survive a restart in the data folder (local/scheduler.ts). */
+export const SCHEDULER_STATE_FILE = 'scheduler.json';
+
+/** The ARN a local function goes by (a schedule's target names it). */
+export function localFunctionArn(region: string, name: FunctionName): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:mailmeter-local-${name}`;
+}
 
 /** A problem the person starting the stack can fix; reported without a stack trace. */
 export class LocalStackError extends Error {
@@ -92,6 +102,7 @@ function handlerEnvironment(p: {
   queueUrls: { high: string; normal: string; low: string };
   pollIntervalSeconds: number;
   adminUsageIdentifierKey: string;
+  schedulerEndpoint: string;
 }): Record<string, string> {
   return {
     TABLE_NAME: p.tableName,
@@ -116,6 +127,13 @@ function handlerEnvironment(p: {
     AWS_ENDPOINT_URL_S3: p.snsEndpoint,
     USAGE_EXPORT_BUCKET: LOCAL_USAGE_EXPORT_BUCKET,
     ATTACHMENT_BUCKET: LOCAL_ATTACHMENT_BUCKET,
+    // Scheduled sends: production's EventBridge Scheduler calls against local/scheduler.ts, which
+    // invokes the in-process function the target ARN names (release-scheduled).
+    AWS_ENDPOINT_URL_SCHEDULER: p.schedulerEndpoint,
+    SCHEDULE_GROUP_NAME: LOCAL_SCHEDULE_GROUP,
+    SCHEDULE_TARGET_ARN: localFunctionArn(p.region, 'release-scheduled'),
+    SCHEDULE_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/mailmeter-local-scheduler`,
+    SCHEDULE_DLQ_ARN: `arn:aws:sqs:${p.region}:${LOCAL_ACCOUNT_ID}:mailmeter-local-schedule-failures`,
     SENDER_MAX_CONCURRENCY: '2',
     // Nothing stranded after a crash: short claim leases and stall time locally, so a restarted
     // stack finishes its jobs within a minute (AWS: 60 s and 15 min, redrive.ts).
@@ -304,6 +322,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const gateway = new LocalUsagePlans({ adminUsageIdentifierKey });
     const gatewayServer = await startLocalApiGateway({ plans: gateway });
     started.push({ name: 'local API Gateway', stop: () => gatewayServer.stop() });
+    const scheduler: RunningLocalScheduler = await startLocalScheduler({
+      region,
+      groups: [LOCAL_SCHEDULE_GROUP],
+      ...(opts.inMemory ? {} : { stateFile: join(dataDir, SCHEDULER_STATE_FILE) }),
+      log,
+    });
+    started.push({ name: 'local Scheduler', stop: () => scheduler.stop() });
 
     const env = handlerEnvironment({
       region,
@@ -317,6 +342,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       queueUrls: expected.sendQueueUrls,
       pollIntervalSeconds: Math.max(1, Math.round(pollIntervalMs / 1000)),
       adminUsageIdentifierKey,
+      schedulerEndpoint: scheduler.endpoint,
     });
     Object.assign(env, webhookEnvironment(expected.webhookQueueUrl));
     for (const [k, v] of Object.entries(env)) {
@@ -554,6 +580,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       started.push({ name: 'redrive schedule', stop: () => clearInterval(timer) });
     }
 
+    // Schedules fire from now on (overdue ones, kept from the last run, first): as on AWS, the
+    // target ARN names the function, invoked with the schedule's Input.
+    const releaser = functions.get('release-scheduled');
+    if (releaser) {
+      const byArn = new Map([...functions.values()].map((fn) => [localFunctionArn(region, fn.name), fn]));
+      scheduler.start(async (target) => {
+        const fn = byArn.get(target.Arn);
+        if (!fn) throw new Error(`no local function ${target.Arn}`);
+        await fn.invoke(JSON.parse(target.Input ?? '{}'));
+      });
+    }
+
     const quotaPoller = functions.get('poll-send-quota');
     if (quotaPoller) {
       const poll = async () => {
@@ -577,6 +615,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       quotaPoller ? `poll-send-quota every ${Math.round(pollIntervalMs / 1000)} s` : undefined,
       domainChecks ? 'verify-domains every 1 s' : undefined,
       redrive ? `redrive-jobs every ${REDRIVE_INTERVAL_MS / 1000} s` : undefined,
+      releaser ? `release-scheduled ← Scheduler (${scheduler.endpoint})` : undefined,
     ].filter(Boolean);
     log(`• Event sources: ${wired.length ? wired.join('; ') : 'none yet'}`);
 
