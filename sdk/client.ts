@@ -34,6 +34,7 @@ import type {
   Quota,
   RecipientPage,
   RecipientStatus,
+  RescheduleEmailRequest,
   Reputation,
   RotatedWebhookSecret,
   SendEmailRequest,
@@ -139,6 +140,11 @@ export class Mailmeter {
       this.request<BatchEmailResult>('POST', '/v1/emails/batch', options, { body, idempotencyKey: idempotencyKeyOf(options) }),
     /** One email's story: status, from, to, subject, SES message id and its events (the id POST /v1/emails answered). */
     get: (id: string, options?: RequestOptions) => this.request<Email>('GET', `/v1/emails/${seg(id)}`, options),
+    /** Cancels a scheduled or still queued email (409 ConflictError once it was sent); answers the email, `status: 'canceled'`. */
+    cancel: (id: string, options?: RequestOptions) => this.request<Email>('POST', `/v1/emails/${seg(id)}/cancel`, options),
+    /** Moves a scheduled email to `scheduledAt` (ISO 8601, ≤ 30 days ahead; a past time sends it now). */
+    reschedule: (id: string, body: RescheduleEmailRequest, options?: RequestOptions) =>
+      this.request<Email>('PATCH', `/v1/emails/${seg(id)}`, options, { body }),
   };
 
   readonly jobs = {
@@ -148,6 +154,8 @@ export class Mailmeter {
       this.request<RecipientPage>('GET', `/v1/jobs/${seg(id)}/recipients`, options, { query: { status: params.status, cursor: params.cursor } }),
     list: (params: ListParams = {}, options?: RequestOptions) =>
       this.request<JobList>('GET', '/v1/jobs', options, { query: { limit: params.limit, cursor: params.cursor } }),
+    /** Cancels what of a scheduled, queued or sending job is not yet handed to SES (409 ConflictError once it finished). */
+    cancel: (id: string, options?: RequestOptions) => this.request<Job>('POST', `/v1/jobs/${seg(id)}/cancel`, options),
   };
 
   readonly templates = {
