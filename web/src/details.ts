@@ -13,10 +13,12 @@ import { byId, el, emptyRow, shortId, statusPill, tile } from './panels';
  * until it is listed; the contract module itself is not imported, it would bundle zod.
  */
 export const RECIPIENT_STATUS_LABELS: Record<RecipientStatus, string> = {
+  scheduled: 'Scheduled',
   queued: 'Queued',
   sent: 'Sent',
   failed: 'Failed',
   suppressed: 'Suppressed',
+  canceled: 'Canceled',
 };
 
 /** A label/value grid; each value carries a `data-testid`. */

@@ -277,8 +277,11 @@ describe('scheduled sends', () => {
     expect(c.status).toBe(200);
     expect(c.body.data).toMatchObject({ id: sid, status: 'canceled' });
     expect((await getEmail(a, sid)).body.data.status).toBe('canceled');
-    // A bulk job is not an email; an unknown id is 404.
+    // A bulk job is not an email; one of its recipients is canceled (and moved) with the whole job.
     expect((await call({ method: 'POST', resource: '/v1/emails/{id}/cancel', key: a.key, pathParameters: { id } })).status).toBe(404);
+    const recipient = await call({ method: 'POST', resource: '/v1/emails/{id}/cancel', key: a.key, pathParameters: { id: `${id}-1` } });
+    expect(recipient.status).toBe(409);
+    expect(recipient.body.error.message).toContain(`POST /v1/jobs/${id}/cancel`);
 
     const done = await send(a);
     await runSender(jobIs(a.id, done.body.data.id, 'completed'));
