@@ -163,7 +163,7 @@ describe('scheduled sends', () => {
 
     expect((await getEmail(a, id)).body.data).toMatchObject({ status: 'scheduled', scheduled_at });
     expect((await getJobView(a, id)).body.data).toMatchObject({ status: 'scheduled', scheduled_at, progress: { accepted: 0, canceled: 0 } });
-    expect((await recipients(a, id)).body.data.recipients).toEqual([{ index: 0, to: ['success@simulator.amazonses.com'], status: 'scheduled' }]);
+    expect((await recipients(a, id)).body.data.recipients).toEqual([{ id, index: 0, to: ['success@simulator.amazonses.com'], status: 'scheduled' }]);
     expect(await queuedMessagesOf(id)).toBe(0);
 
     await until('the schedule released the job', jobIs(a.id, id, 'queued'));
