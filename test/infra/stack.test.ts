@@ -437,8 +437,8 @@ describe.each([
       });
     }
     // Send queues + their DLQs, the three failure destinations, and in buffered mode the events queue's DLQ.
-    // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12).
-    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 9 : 8);
+    // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13).
+    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 10 : 9);
     for (const fn of FUNCTIONS) {
       expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
       expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
@@ -507,7 +507,8 @@ describe('ingest modes', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     expect(s.template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'lambda' } })).toEqual({});
-    expect(s.template.findResources('AWS::Lambda::EventInvokeConfig')).toEqual({});
+    // The ingester is not invoked asynchronously here (release-scheduled is, by Scheduler: test/infra/scheduler.test.ts).
+    expect(s.template.findResources('AWS::Lambda::EventInvokeConfig', { Properties: { FunctionName: { Ref: ingestId } } })).toEqual({});
   });
 });
 
