@@ -32,8 +32,12 @@ export const OutcomeCounts = z
     delivered: Count,
     bounced: Count,
     complained: Count,
-    opened: Count,
-    clicked: Count,
+    opened: Count.meta({ description: 'Open events (every open, machine opens included)' }),
+    clicked: Count.meta({ description: 'Click events' }),
+    uniqueOpened: Count.meta({
+      description: 'messages opened at least once (one per bulk-job recipient), counted at the first open; machine opens included (SES cannot tell them apart)',
+    }),
+    uniqueClicked: Count.meta({ description: 'messages clicked at least once (per recipient for bulk jobs), counted at the first click' }),
     failed: Count,
     suppressed: Count.meta({ description: 'recipients dropped before SES because they are on the suppression list (not sent, not in `sent`)' }),
   })
@@ -134,7 +138,17 @@ export interface StatsParams {
   range?: StatsRange;
 }
 
-const statsCounts = { sends: Count, deliveries: Count, rejects: Count, bounces: Count, complaints: Count, opens: Count, clicks: Count };
+const statsCounts = {
+  sends: Count,
+  deliveries: Count,
+  rejects: Count,
+  bounces: Count,
+  complaints: Count,
+  opens: Count,
+  clicks: Count,
+  uniqueOpens: Count.meta({ description: 'messages whose first open falls in the hour' }),
+  uniqueClicks: Count.meta({ description: 'messages whose first click falls in the hour' }),
+};
 /** One UTC hour of sending activity (seed 001's aggregation period); zeros included. */
 export const StatsPoint = z
   .object({ hour: Timestamp.meta({ description: 'start of the hour' }), ...statsCounts })

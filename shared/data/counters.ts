@@ -19,6 +19,8 @@ export const METRICS = [
   'complained', // recipients in Complaint events
   'opened', // Open events
   'clicked', // Click events
+  'uniqueOpened', // messages opened at least once: each message's first Open (its first-event marker, shared/data/messages.ts)
+  'uniqueClicked', // messages clicked at least once: each message's first Click
   'rejected', // recipients of Reject events
   'renderingFailed', // recipients of Rendering Failure events
   'sendFailed', // recipients whose send SES refused after retries (written by the sender)

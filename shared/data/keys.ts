@@ -51,9 +51,9 @@ const ADMIN_OWNER = 'ADMIN';
 
 /** Partitions of a day's claims in GSI1 (see keys.claimDayEntry): 16 × 1,000 claims a second. */
 export const CLAIM_DAY_SHARDS = 16;
-function claimDayShard(eventId: string): number {
+function claimDayShard(id: string): number {
   let h = 0;
-  for (let i = 0; i < eventId.length; i++) h = (h * 31 + eventId.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
   return h % CLAIM_DAY_SHARDS;
 }
 
@@ -178,10 +178,18 @@ export const keys = {
     gsi1sk: `${messageId}#${eventId}`,
   }),
   claimDayPartition: (day: string, shard: number): string => `CLAIMDAY#${day}#${shard}`,
+  /** The claim-day index entry of a message's first-event marker (keys.firstMarker), sharded by its message. */
+  firstMarkerDayEntry: (day: string, messageId: string, metric: string) => ({
+    gsi1pk: `CLAIMDAY#${day}#${claimDayShard(messageId)}`,
+    gsi1sk: `${messageId}#FIRST#${metric}`,
+  }),
 
   // --- ingestion ----------------------------------------------------------------------------
   /** Per-message record (status, timeline, dedupe set); its stream records feed the counters. */
   message: (sesMessageId: string): Key => ({ pk: `MSG#${sesMessageId}`, sk: 'MSG' }),
+  /** A message's first-event marker for `metric` (uniqueOpened, uniqueClicked): the time of its first open or click, counted once. */
+  firstMarker: (sesMessageId: string, metric: string): Key => ({ pk: `MSG#${sesMessageId}`, sk: `FIRST#${metric}` }),
+  firstMarkerPrefix: 'FIRST#',
   /** Last stream sequence number applied by the aggregator, per stream shard. */
   streamCheckpoint: (shardId: string): Key => ({ pk: `CHECKPOINT#${shardId}`, sk: 'CHECKPOINT' }),
 

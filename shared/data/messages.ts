@@ -8,14 +8,17 @@
  * item** (sort key `MSG`) holds the message's attribution: the tenant, job and template learned
  * from the first tagged event, and the events that arrived without tags (SES's legacy
  * notifications) whose tenant only the summary can give. It is written only when an event
- * teaches it something, so it stays small and cheap. Both carry `kind = message`, so the stream
- * mapping's filter feeds both to the aggregator.
+ * teaches it something, so it stays small and cheap. An open or a click also keeps the message's
+ * **first-event marker** (sort key `FIRST#<metric>`) at the time of its earliest open or click:
+ * its INSERT counts `uniqueOpened` / `uniqueClicked` once, and the rare move to an earlier time
+ * (events out of order) moves that one count between hours. All carry `kind = message`, so the
+ * stream mapping's filter feeds them all to the aggregator.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ClaimEventType, type MessageStatus, statusOf } from '../rules/message-status';
-import type { Deltas } from './counters';
+import type { Deltas, Metric } from './counters';
 import type { Db } from './db';
 import { expiresAt, ItemKind, type Key, keys, TTL, utcDay } from './keys';
 
@@ -48,6 +51,23 @@ export interface Claim {
   deltas: Deltas;
   /** Type-specific fields for the tenant (bounce type, diagnostic code, link, user agent…), snake_case. */
   details?: Record<string, string>;
+  /** Counted once per message as well, at the message's earliest such event, by its first-event marker (Open, Click). */
+  first?: FirstMetric;
+}
+
+/** The metrics a first-event marker counts: one per message, at the time of its first open or click. */
+export type FirstMetric = Extract<Metric, 'uniqueOpened' | 'uniqueClicked'>;
+
+/** A message's first-event marker: the earliest open (or click) claimed so far, and whose it is. */
+export interface FirstMarker {
+  messageId: string;
+  metric: FirstMetric;
+  /** The earliest event time claimed so far; it only ever moves earlier. */
+  at: string;
+  /** The claim that set `at`. */
+  eventId: string;
+  tenantId?: string;
+  jobId?: string;
 }
 
 /** What a claim item holds: the claim as counted, and its timeline entry. */
@@ -156,6 +176,23 @@ export function storedClaimFromItem(item: Record<string, unknown> | undefined): 
 
 export const isSummaryItem = (item: Record<string, unknown> | undefined) => item?.sk === keys.message('').sk;
 
+export const isFirstMarkerItem = (item: Record<string, unknown> | undefined) => typeof item?.sk === 'string' && item.sk.startsWith(keys.firstMarkerPrefix);
+
+/** A first-event marker (from the table or a stream image); undefined when the item is not one. */
+export function firstMarkerFromItem(item: Record<string, unknown> | undefined): FirstMarker | undefined {
+  if (!item || !isFirstMarkerItem(item)) return undefined;
+  const { messageId, metric, at, eventId } = item;
+  if (typeof messageId !== 'string' || typeof at !== 'string' || typeof eventId !== 'string') return undefined;
+  if (metric !== 'uniqueOpened' && metric !== 'uniqueClicked') return undefined;
+  const m: FirstMarker = { messageId, metric, at, eventId };
+  if (typeof item.tenantId === 'string') m.tenantId = item.tenantId;
+  if (typeof item.jobId === 'string') m.jobId = item.jobId;
+  return m;
+}
+
+/** What a marker counts: its metric, once. */
+export const firstMarkerDeltas = (m: Pick<FirstMarker, 'metric'>): Deltas => ({ [m.metric]: 1 });
+
 /** The summary item (from the table or a stream image) as attribution state. */
 export function attributionFromItem(item: Record<string, unknown> | undefined): MessageAttribution {
   const a: MessageAttribution = { awaiting: {} };
@@ -234,7 +271,7 @@ export async function claimEventDetailed(db: Db, claim: Claim, now: Date = new D
   // tagged copy of an event first claimed untagged still teaches the message its tenant.
   const stored = put.outcome === 'claimed' ? storedClaimOf(claim) : (put.existing ?? (await readClaim(db, claim.messageId, claim.eventId)));
   const tags: MessageTags = { tenantId: claim.tenantId, jobId: claim.jobId, templateId: claim.templateId };
-  const current = await readAttribution(db, claim.messageId, claim.eventId);
+  const { attribution: current, marker } = await readAttribution(db, claim.messageId, claim.eventId, claim.first);
   const changes = stored ? summaryChangesFor(stored, tags, current, now) : undefined;
   if (changes) await updateSummary(db, claim.messageId, changes);
   const result: ClaimResult = { outcome: put.outcome };
@@ -243,7 +280,74 @@ export async function claimEventDetailed(db: Db, claim: Claim, now: Date = new D
   if (tenantId) result.tenantId = tenantId;
   const jobId = claim.jobId ?? stored?.jobId ?? changes?.tags?.jobId ?? current?.jobId;
   if (jobId) result.jobId = jobId;
+  // Every copy, new or duplicate, so a crash between the put and the marker is completed by the retry.
+  if (claim.first && firstMarkerNeeded(marker, claim.at)) {
+    await markFirst(db, { messageId: claim.messageId, metric: claim.first, at: claim.at, eventId: claim.eventId, tenantId, jobId }, now);
+  }
   return result;
+}
+
+/**
+ * Whether a claim at `at` must write the marker: when there is none yet or it holds a later time.
+ * The read is eventually consistent, but a marker's time only moves earlier, so a stale read can
+ * only show a later time than the truth (or none): an unneeded write, which its condition refuses.
+ */
+export function firstMarkerNeeded(current: Pick<FirstMarker, 'at'> | undefined, at: string): boolean {
+  return current === undefined || current.at > at;
+}
+
+/**
+ * Sets the message's first-event marker to this claim, if it is the earliest so far: one
+ * conditional UpdateItem (`at` only moves earlier; equal times keep the first writer). Created,
+ * its INSERT counts the metric once; moved earlier, its MODIFY moves that count from the old hour
+ * and day to the new ones; refused, nothing changes. Idempotent whatever the order of events.
+ * It carries its claim-day index entry, so the daily reconciliation recounts it like a claim.
+ */
+export async function markFirst(db: Db, m: Omit<FirstMarker, 'tenantId' | 'jobId'> & { tenantId?: string | undefined; jobId?: string | undefined }, now: Date): Promise<'marked' | 'unchanged'> {
+  const day = utcDay(new Date(m.at));
+  const entry = keys.firstMarkerDayEntry(day, m.messageId, m.metric);
+  const values: Record<string, unknown> = {
+    ':kind': ItemKind.Message,
+    ':mid': m.messageId,
+    ':metric': m.metric,
+    ':at': m.at,
+    ':eid': m.eventId,
+    ':deltas': firstMarkerDeltas(m),
+    ':exp': expiresAt(now, TTL.message),
+    ':g1pk': entry.gsi1pk,
+    ':g1sk': entry.gsi1sk,
+  };
+  const sets = ['kind = :kind', 'messageId = :mid', 'metric = :metric', '#at = :at', 'eventId = :eid', 'deltas = :deltas', 'expiresAt = :exp', 'gsi1pk = :g1pk', 'gsi1sk = :g1sk'];
+  // The message's attribution never changes; a copy that lacks it leaves it as it is.
+  for (const field of ['tenantId', 'jobId'] as const) {
+    const v = m[field];
+    if (v) {
+      sets.push(`${field} = :${field}`);
+      values[`:${field}`] = v;
+    }
+  }
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.firstMarker(m.messageId, m.metric),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_not_exists(pk) OR #at > :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return 'marked';
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return 'unchanged';
+    throw err;
+  }
+}
+
+/** A message's first-event marker, strongly consistent (tests and diagnostics). */
+export async function getFirstMarker(db: Db, messageId: string, metric: FirstMetric): Promise<FirstMarker | undefined> {
+  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.firstMarker(messageId, metric), ConsistentRead: true }));
+  return firstMarkerFromItem(out.Item);
 }
 
 /** The claim item itself, when a refused put did not return it. */
@@ -284,17 +388,39 @@ async function putClaim(db: Db, claim: Claim, now: Date): Promise<{ outcome: 'cl
   }
 }
 
-/** The summary's attribution as far as one claim needs it (eventually consistent: see summaryChangesFor). */
-async function readAttribution(db: Db, messageId: string, eventId: string): Promise<MessageAttribution | undefined> {
-  const out = await db.doc.send(
-    new GetCommand({
-      TableName: db.tableName,
-      Key: keys.message(messageId),
-      ProjectionExpression: 'tenantId, jobId, templateId, expiresAt, #awaiting',
-      ExpressionAttributeNames: { '#awaiting': `${AWAITING_PREFIX}${eventId}` },
-    }),
-  );
-  return out.Item ? attributionFromItem(out.Item) : undefined;
+/**
+ * The summary's attribution as far as one claim needs it, and for an open or a click the
+ * message's first-event marker too, in the same request (eventually consistent: see
+ * summaryChangesFor and firstMarkerNeeded).
+ */
+async function readAttribution(
+  db: Db,
+  messageId: string,
+  eventId: string,
+  first: FirstMetric | undefined,
+): Promise<{ attribution?: MessageAttribution; marker?: FirstMarker }> {
+  const ProjectionExpression = 'tenantId, jobId, templateId, expiresAt, #awaiting';
+  const ExpressionAttributeNames = { '#awaiting': `${AWAITING_PREFIX}${eventId}` };
+  if (!first) {
+    const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.message(messageId), ProjectionExpression, ExpressionAttributeNames }));
+    return out.Item ? { attribution: attributionFromItem(out.Item) } : {};
+  }
+  const items: Record<string, unknown>[] = [];
+  let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
+    [db.tableName]: {
+      Keys: [{ ...keys.message(messageId) }, { ...keys.firstMarker(messageId, first) }],
+      ProjectionExpression: `sk, messageId, metric, #at, eventId, ${ProjectionExpression}`,
+      ExpressionAttributeNames: { ...ExpressionAttributeNames, '#at': 'at' },
+    },
+  };
+  while (request && Object.keys(request).length > 0) {
+    const out = await db.doc.send(new BatchGetCommand({ RequestItems: request }));
+    items.push(...((out.Responses?.[db.tableName] ?? []) as Record<string, unknown>[]));
+    request = out.UnprocessedKeys as typeof request;
+  }
+  const summary = items.find(isSummaryItem);
+  const marker = firstMarkerFromItem(items.find(isFirstMarkerItem));
+  return { ...(summary ? { attribution: attributionFromItem(summary) } : {}), ...(marker ? { marker } : {}) };
 }
 
 async function updateSummary(db: Db, messageId: string, changes: SummaryChanges): Promise<void> {

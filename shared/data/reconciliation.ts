@@ -16,9 +16,11 @@ export interface DayClaim {
   tenantId?: string;
   tagless: boolean;
   deltas: Deltas;
+  /** A message's first-event marker (uniqueOpened, uniqueClicked), indexed under the day of its time like a claim. */
+  firstMarker: boolean;
 }
 
-/** Every claim attributed to `day`, shard by shard, page by page. */
+/** Every claim (and first-event marker) attributed to `day`, shard by shard, page by page. */
 export async function* claimsOfDay(db: Db, day: string): AsyncGenerator<DayClaim> {
   for (let shard = 0; shard < CLAIM_DAY_SHARDS; shard++) {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -29,7 +31,7 @@ export async function* claimsOfDay(db: Db, day: string): AsyncGenerator<DayClaim
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
           ExpressionAttributeValues: { ':pk': keys.claimDayPartition(day, shard) },
-          ProjectionExpression: 'messageId, tenantId, tagless, deltas',
+          ProjectionExpression: 'sk, messageId, tenantId, tagless, deltas',
           ExclusiveStartKey,
         }),
       );
@@ -40,6 +42,7 @@ export async function* claimsOfDay(db: Db, day: string): AsyncGenerator<DayClaim
           ...(typeof item.tenantId === 'string' ? { tenantId: item.tenantId } : {}),
           tagless: item.tagless === true,
           deltas: (item.deltas ?? {}) as Deltas,
+          firstMarker: String(item.sk).startsWith(keys.firstMarkerPrefix),
         };
       }
       ExclusiveStartKey = out.LastEvaluatedKey;

@@ -167,7 +167,7 @@ describe('npm start (the local stack)', () => {
     for (const e of events) await sns.send(new PublishCommand({ TopicArn: info.sns.eventsTopicArn, Message: JSON.stringify(e) }));
     sns.destroy();
 
-    const expected = { sent: 10, delivered: 7, bounced: 3, complained: 2, opened: 0, clicked: 0, failed: 0, suppressed: 0 };
+    const expected = { sent: 10, delivered: 7, bounced: 3, complained: 2, opened: 0, clicked: 0, uniqueOpened: 0, uniqueClicked: 0, failed: 0, suppressed: 0 };
     for (const [who, key] of [
       ['A (local SES)', a.apiKey],
       ['B (published to SNS)', b.apiKey],
@@ -216,6 +216,8 @@ describe('npm start (the local stack)', () => {
         complaints: 2,
         opens: 0,
         clicks: 0,
+        uniqueOpens: 0,
+        uniqueClicks: 0,
       });
       expect((r.stats as { rates: Json }).rates).toEqual({ rejectRate: 0, bounceRate: 0.3, complaintRate: 0.2 });
       // Three hard bounces (bounce + suppression list) and two complaints out of ten sends.

@@ -162,7 +162,7 @@ async function expectTenantPanels(page: Page, range: StatsRange) {
   expect(await text(page, 'reputation-days')).toBe(`${reputation.period.days} days`);
 
   // Last 30 days.
-  for (const key of ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'failed', 'suppressed'] as const) {
+  for (const key of ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'uniqueOpened', 'uniqueClicked', 'failed', 'suppressed'] as const) {
     expect(await text(page, `last30-${key}`), key).toBe(formatCount(dashboard.last30Days[key] ?? 0));
   }
   expect(await attr(page, 'sending-status', 'data-status')).toBe(reputation.sending?.status);

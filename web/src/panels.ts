@@ -48,14 +48,20 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-export function tile(label: string, value: string, testid: string, hint?: string): HTMLElement {
+export function tile(label: string, value: string, testid: string, hint?: string, ...more: HTMLElement[]): HTMLElement {
   return el(
     'div',
     { class: 'tile' },
     el('div', { class: 'tile-label' }, label),
     el('div', { class: 'tile-value', 'data-testid': testid }, value),
+    ...more,
     ...(hint ? [el('div', { class: 'tile-hint' }, hint)] : []),
   );
+}
+
+/** The unique count under a total (first open or click per message; machine opens included). */
+function uniqueLine(n: number, testid: string): HTMLElement {
+  return el('div', { class: 'tile-hint' }, el('strong', { 'data-testid': testid }, formatCount(n)), ' unique');
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -235,8 +241,8 @@ export function renderLast30(d: Dashboard['last30Days']): void {
     tile('Delivered', formatCount(d.delivered), 'last30-delivered', rate(d.delivered, d.sent, 'sent')),
     tile('Bounced', formatCount(d.bounced), 'last30-bounced', rate(d.bounced, d.sent, 'sent')),
     tile('Complained', formatCount(d.complained), 'last30-complained', rate(d.complained, d.sent, 'sent')),
-    tile('Opened', formatCount(d.opened), 'last30-opened', rate(d.opened, d.delivered, 'delivered')),
-    tile('Clicked', formatCount(d.clicked), 'last30-clicked', rate(d.clicked, d.delivered, 'delivered')),
+    tile('Opened', formatCount(d.opened), 'last30-opened', rate(d.opened, d.delivered, 'delivered'), uniqueLine(d.uniqueOpened ?? 0, 'last30-uniqueOpened')),
+    tile('Clicked', formatCount(d.clicked), 'last30-clicked', rate(d.clicked, d.delivered, 'delivered'), uniqueLine(d.uniqueClicked ?? 0, 'last30-uniqueClicked')),
     tile('Failed', formatCount(d.failed), 'last30-failed'),
     tile('Suppressed', formatCount(d.suppressed ?? 0), 'last30-suppressed', 'not sent: on the suppression list'),
   );

@@ -9,7 +9,10 @@
  *  - a change of a message's summary item: the untagged claims it attributes to the tenant.
  *    A summary attributes its `awaiting` claims once it knows the tenant; it only grows, so each
  *    record counts the claims attributed in its new image and not in its old one, and over the
- *    item's ordered records every awaiting claim is counted for the tenant exactly once.
+ *    item's ordered records every awaiting claim is counted for the tenant exactly once;
+ *  - a change of a message's first-event marker: its INSERT counts its metric (uniqueOpened,
+ *    uniqueClicked) once; a MODIFY moves the marker to an earlier open or click, so it takes the
+ *    count back from the old time and gives it to the new one (nothing changes for the job).
  */
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -18,7 +21,7 @@ import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue } from 'aws
 import type { CounterIncrements, CounterUpdate } from '../../data/counter-writes';
 import { type Deltas, METRICS } from '../../data/counters';
 import { ACCOUNT_SCOPE, ItemKind, type Key, keys, utcDay, utcHour } from '../../data/keys';
-import { attributionFromItem, isSummaryItem, storedClaimFromItem } from '../../data/messages';
+import { attributionFromItem, firstMarkerDeltas, firstMarkerFromItem, isFirstMarkerItem, isSummaryItem, storedClaimFromItem } from '../../data/messages';
 
 /** DynamoDB allows 100 actions per transaction; one is the checkpoint. */
 export const MAX_COUNTER_ITEMS_PER_CHUNK = 99;
@@ -63,11 +66,43 @@ export function countedOf(record: DynamoDBRecord): Counted[] {
         return awaiting ? [{ eventId, at: awaiting.at, deltas: awaiting.deltas, tenantId, jobId, templateId, tenantOnly: true }] : [];
       });
   }
+  if (isFirstMarkerItem(next)) return firstMarkerCounted(imageOf(record.dynamodb?.OldImage), next);
   // A claim item is never modified; only its INSERT counts.
   const claim = record.eventName === 'INSERT' ? storedClaimFromItem(next) : undefined;
   if (!claim) return [];
   const { eventId, at, deltas, tenantId, jobId, templateId } = claim;
   return [{ eventId, at, deltas, tenantId, jobId, templateId }];
+}
+
+/** A marker's INSERT counts it; a MODIFY (moved earlier) takes it back from its old time and tenant and counts it at the new. */
+function firstMarkerCounted(before: Record<string, unknown> | undefined, after: Record<string, unknown>): Counted[] {
+  const next = firstMarkerFromItem(after);
+  if (!next) return [];
+  const counted = (m: typeof next, sign: 1 | -1): Counted => {
+    const c: Counted = { eventId: m.eventId, at: m.at, deltas: { [m.metric]: sign * (firstMarkerDeltas(m)[m.metric] ?? 0) } };
+    if (m.tenantId) c.tenantId = m.tenantId;
+    if (m.tenantId && m.jobId) c.jobId = m.jobId;
+    return c;
+  };
+  const prev = firstMarkerFromItem(before);
+  if (!prev) return [counted(next, 1)];
+  if (prev.at === next.at && prev.tenantId === next.tenantId && prev.jobId === next.jobId) return [];
+  return [counted(prev, -1), counted(next, 1)];
+}
+
+/** One record's updates summed per counter item, without the items they leave unchanged (a marker moved within its hour). */
+export function netUpdates(updates: readonly CounterUpdate[]): CounterUpdate[] {
+  const byKey = new Map<string, CounterUpdate>();
+  for (const u of updates) {
+    const k = keyString(u.key);
+    const existing = byKey.get(k);
+    if (existing) addIncrements(existing.increments, u.increments);
+    else byKey.set(k, { key: u.key, increments: { ...u.increments } });
+  }
+  return [...byKey.values()].flatMap((u) => {
+    const increments = Object.fromEntries(Object.entries(u.increments).filter(([, v]) => v !== 0));
+    return Object.keys(increments).length > 0 ? [{ key: u.key, increments }] : [];
+  });
 }
 
 function nonZero(deltas: Deltas): Deltas {
@@ -131,7 +166,7 @@ export function chunkRecords(records: readonly DynamoDBRecord[], maxItems = MAX_
     const seq = record.dynamodb?.SequenceNumber;
     if (!seq) continue;
     const counted = countedOf(record);
-    const updates = counted.flatMap(counterUpdatesOf);
+    const updates = netUpdates(counted.flatMap(counterUpdatesOf));
     if (current) {
       const fresh = new Set(updates.map((u) => keyString(u.key)).filter((k) => !current?.byKey.has(k))).size;
       if (current.byKey.size + fresh > maxItems) {

@@ -125,6 +125,10 @@ export function claimOf(event: SesEvent): Claim {
   const recipients = [...new Set(f.recipients)].sort();
   const eventId = eventIdOf([event.eventType, event.mail.messageId, recipients.join(','), at, ...f.identity]);
   const claim: Claim = { messageId: event.mail.messageId, eventId, eventType: event.eventType, at, recipients, deltas: f.deltas };
+  // SES's open and click events name the message, not which of its recipients opened or clicked:
+  // the unique counts are per message (per recipient for a bulk job, which sends one message each).
+  if (event.eventType === 'Open') claim.first = 'uniqueOpened';
+  if (event.eventType === 'Click') claim.first = 'uniqueClicked';
   const details = f.details && detailsOf(f.details);
   if (details) claim.details = details;
   const tenantId = tag(event, TAG_TENANT);

@@ -25,6 +25,8 @@ export function totalsOf(days: ReadonlyMap<string, Counts>, fromDay: string, toD
     complained: sumDays(days, fromDay, toDay, 'complained'),
     opened: sumDays(days, fromDay, toDay, 'opened'),
     clicked: sumDays(days, fromDay, toDay, 'clicked'),
+    uniqueOpened: sumDays(days, fromDay, toDay, 'uniqueOpened'),
+    uniqueClicked: sumDays(days, fromDay, toDay, 'uniqueClicked'),
     failed,
     suppressed: sumDays(days, fromDay, toDay, 'suppressed'),
   };

@@ -17,6 +17,8 @@ export function jobCountsOf(c: Counts): JobCounts {
     complained: c.complained,
     opened: c.opened,
     clicked: c.clicked,
+    uniqueOpened: c.uniqueOpened,
+    uniqueClicked: c.uniqueClicked,
     failed: failedOf(c),
     suppressed: c.suppressed,
   };

@@ -40,9 +40,11 @@ export function computeStats(hours: ReadonlyMap<string, Counts>, rangeDays: numb
       complaints: c?.complained ?? 0,
       opens: c?.opened ?? 0,
       clicks: c?.clicked ?? 0,
+      uniqueOpens: c?.uniqueOpened ?? 0,
+      uniqueClicks: c?.uniqueClicked ?? 0,
     };
   });
-  const totals = { sends: 0, deliveries: 0, rejects: 0, bounces: 0, complaints: 0, opens: 0, clicks: 0 };
+  const totals = { sends: 0, deliveries: 0, rejects: 0, bounces: 0, complaints: 0, opens: 0, clicks: 0, uniqueOpens: 0, uniqueClicks: 0 };
   for (const p of points) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += p[k];
   const first = points[0]?.hour ?? '';
   const lastHour = slots[slots.length - 1] ?? '';

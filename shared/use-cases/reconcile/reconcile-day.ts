@@ -1,7 +1,8 @@
 /**
  * The daily counter reconciliation (PRODUCT.md, "Operator"): recounts one closed UTC day from
- * its claim items — the per-message records that hold every counted event for 30 days — the way
- * the aggregator counts them, and compares with the day counters of the account and of every
+ * its claim items — the per-message records that hold every counted event for 30 days — and its
+ * messages' first-event markers (uniqueOpened, uniqueClicked: indexed under the day of the first
+ * open or click like a claim, and moved with it), the way the aggregator counts them, and compares with the day counters of the account and of every
  * tenant. Any difference is drift: a stream record counted twice (a replaced stream mapping
  * re-reading old records) or lost. The report is kept and readable at
  * GET /v1/admin/reconciliation?day=; the scheduled function publishes its size as CounterDrift.
@@ -29,13 +30,13 @@ function add(into: Map<string, Counts>, scope: string, deltas: Partial<Counts>):
   }
 }
 
-/** Recounts the day from its claims: account from every claim; a tenant from its tagged claims and the tagless ones its messages learned. */
+/** Recounts the day from its claims and markers: account from every one; a tenant from its tagged ones and the tagless claims its messages learned. */
 export async function recountDay(db: Db, day: string): Promise<{ counts: Map<string, Counts>; claims: number }> {
   const counts = new Map<string, Counts>([[ACCOUNT_SCOPE, zeroCounts()]]);
   const tagless: { messageId: string; deltas: Partial<Counts> }[] = [];
   let claims = 0;
   for await (const claim of claimsOfDay(db, day)) {
-    claims++;
+    if (!claim.firstMarker) claims++;
     add(counts, ACCOUNT_SCOPE, claim.deltas);
     if (claim.tenantId) add(counts, claim.tenantId, claim.deltas);
     else if (claim.tagless) tagless.push(claim);

@@ -106,7 +106,7 @@ describe('dashboard and quota', () => {
     expect(r.body.data).toEqual({
       quota: { used: 5, allocated: 50_000, remaining: 49_995, resetDate: '2026-04-01T00:00:00.000Z' },
       templates: { used: 1, active: 1, allocated: 100, remaining: 99 },
-      last30Days: { sent: 9, delivered: 4, bounced: 2, complained: 1, opened: 2, clicked: 1, failed: 2, suppressed: 0 },
+      last30Days: { sent: 9, delivered: 4, bounced: 2, complained: 1, opened: 2, clicked: 1, uniqueOpened: 1, uniqueClicked: 1, failed: 2, suppressed: 0 },
       recentJobs: [{ id: jobId, total_recipients: 3, status: 'completed', priority: 'high', created_at: '2026-03-10T10:00:00.000Z' }],
     });
   });
@@ -130,7 +130,7 @@ describe('dashboard and quota', () => {
     const r = await call({ method: 'GET', resource: '/v1/dashboard/quota', key: b.key });
     expect(r.body.data).toMatchObject({ used: 5, monthlyUsed: 5, dailyUsed: 5, resetDate: '2026-04-05T00:00:00.000Z' });
     const d = await call({ method: 'GET', resource: '/v1/dashboard', key: b.key });
-    expect(d.body.data.last30Days).toEqual({ sent: 5, delivered: 5, bounced: 0, complained: 0, opened: 0, clicked: 0, failed: 0, suppressed: 0 });
+    expect(d.body.data.last30Days).toEqual({ sent: 5, delivered: 5, bounced: 0, complained: 0, opened: 0, clicked: 0, uniqueOpened: 0, uniqueClicked: 0, failed: 0, suppressed: 0 });
     expect(d.body.data.recentJobs).toEqual([]);
     expect(d.body.data.templates.used).toBe(0);
   });
@@ -204,8 +204,13 @@ describe('stats', () => {
       complaints: 1,
       opens: 0,
       clicks: 0,
+      uniqueOpens: 0,
+      uniqueClicks: 0,
     });
-    expect(s.totals).toEqual({ sends: 3, deliveries: 2, rejects: 1, bounces: 1, complaints: 1, opens: 2, clicks: 1 });
+    // m1's first open (11:00) is its unique open; the second (12:00) counts only in opens.
+    expect(s.points.find((p: { hour: string }) => p.hour === '2026-03-10T11:00:00.000Z')).toMatchObject({ opens: 1, uniqueOpens: 1 });
+    expect(s.points.find((p: { hour: string }) => p.hour === '2026-03-10T12:00:00.000Z')).toMatchObject({ opens: 1, uniqueOpens: 0, clicks: 1, uniqueClicks: 1 });
+    expect(s.totals).toEqual({ sends: 3, deliveries: 2, rejects: 1, bounces: 1, complaints: 1, opens: 2, clicks: 1, uniqueOpens: 1, uniqueClicks: 1 });
     expect(s.rates).toEqual({ rejectRate: 0.25, bounceRate: 0.333333, complaintRate: 0.333333 });
   });
 
@@ -243,7 +248,7 @@ describe('reputation', () => {
 describe('jobs and templates with counts', () => {
   it('per-job counts come from the ingested events', async () => {
     const r = await call({ method: 'GET', resource: '/v1/jobs/{id}', pathParameters: { id: jobId }, key: a.key });
-    expect(r.body.data.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 1, opened: 2, clicked: 1, failed: 0, suppressed: 0 });
+    expect(r.body.data.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 1, opened: 2, clicked: 1, uniqueOpened: 1, uniqueClicked: 1, failed: 0, suppressed: 0 });
     expect(r.body.data.templateId).toBe(templateId);
     const forged = await call({ method: 'GET', resource: '/v1/jobs/{id}', pathParameters: { id: jobId }, key: b.key });
     expect(forged.status).toBe(404);

@@ -198,7 +198,7 @@ describe('jobs', () => {
     const first = await call({ method: 'GET', resource: '/v1/jobs', key, query: { limit: '2' } });
     expect(first.status).toBe(200);
     expect(first.body.data.jobs.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
-    expect(first.body.data.jobs[0].counts).toEqual({ sent: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, failed: 0, suppressed: 0 });
+    expect(first.body.data.jobs[0].counts).toEqual({ sent: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, uniqueOpened: 0, uniqueClicked: 0, failed: 0, suppressed: 0 });
     const rest = await call({ method: 'GET', resource: '/v1/jobs', key, query: { cursor: first.body.data.nextCursor } });
     expect(rest.body.data.jobs.map((j: { id: string }) => j.id)).toEqual([ids[0]]);
 

@@ -126,3 +126,56 @@ describe('message status', () => {
     expect(statusOf(['Subscription'])).toBe('unknown');
   });
 });
+
+describe('first-event markers (uniqueOpened, uniqueClicked)', () => {
+  const marker = (at: string, extra: Record<string, unknown> = {}) => ({
+    pk: 'MSG#m',
+    sk: 'FIRST#uniqueOpened',
+    kind: 'message',
+    messageId: 'm',
+    metric: 'uniqueOpened',
+    at,
+    eventId: `e-${at}`,
+    deltas: { uniqueOpened: 1 },
+    tenantId: 't',
+    jobId: 'j',
+    ...extra,
+  });
+  const counted = (r: DynamoDBRecord) => countedOf(r).map((c) => ({ at: c.at, deltas: c.deltas, tenantId: c.tenantId, jobId: c.jobId }));
+  const sumOf = (records: DynamoDBRecord[]) => {
+    const out: Record<string, number> = {};
+    for (const c of chunkRecords(records)) for (const u of c.updates) out[u.key.sk] = (out[u.key.sk] ?? 0) + (u.increments.uniqueOpened ?? 0);
+    return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== 0));
+  };
+
+  it('its INSERT counts the metric once; a TTL delete counts nothing', () => {
+    expect(counted(record(marker('2026-04-01T10:30:00.000Z'), undefined, 'INSERT'))).toEqual([
+      { at: '2026-04-01T10:30:00.000Z', deltas: { uniqueOpened: 1 }, tenantId: 't', jobId: 'j' },
+    ]);
+    expect(counted(record(undefined, marker('2026-04-01T10:30:00.000Z'), 'REMOVE'))).toEqual([]);
+  });
+
+  it('moved to an earlier open, it takes the count from the old hour and day and gives it to the new, the job unchanged', () => {
+    const late = marker('2026-04-02T00:10:00.000Z');
+    const early = marker('2026-04-01T23:50:00.000Z');
+    const records = [record(late, undefined, 'INSERT'), record(early, late)];
+    expect(counted(records[1] as DynamoDBRecord)).toEqual([
+      { at: '2026-04-02T00:10:00.000Z', deltas: { uniqueOpened: -1 }, tenantId: 't', jobId: 'j' },
+      { at: '2026-04-01T23:50:00.000Z', deltas: { uniqueOpened: 1 }, tenantId: 't', jobId: 'j' },
+    ]);
+    // Account and tenant share the sort keys, hence 2. The INSERT counted at the late open; summed
+    // over both records, once, where the first open is.
+    expect(sumOf(records.slice(0, 1))).toEqual({ 'DAY#2026-04-02': 2, 'HOUR#2026-04-02T00': 2, 'JOB#j': 1 });
+    expect(sumOf(records)).toEqual({ 'DAY#2026-04-01': 2, 'HOUR#2026-04-01T23': 2, 'JOB#j': 1 });
+    const moveOnly = chunkRecords(records.slice(1))[0]?.updates ?? [];
+    // The move writes no job update (it nets to zero) and takes back exactly what the INSERT gave.
+    expect(moveOnly.map((u) => u.key.sk).sort()).toEqual(['DAY#2026-04-01', 'DAY#2026-04-01', 'DAY#2026-04-02', 'DAY#2026-04-02', 'HOUR#2026-04-01T23', 'HOUR#2026-04-01T23', 'HOUR#2026-04-02T00', 'HOUR#2026-04-02T00']);
+  });
+
+  it('a move within the hour writes nothing; an unchanged image counts nothing', () => {
+    const a = marker('2026-04-01T10:40:00.000Z');
+    const b = marker('2026-04-01T10:05:00.000Z');
+    expect(chunkRecords([record(b, a)]).flatMap((c) => c.updates)).toEqual([]);
+    expect(countedOf(record(a, a))).toEqual([]);
+  });
+});

@@ -19,10 +19,10 @@ const job: Job = {
 
 describe('jobView', () => {
   it("reports the sender's progress, including recipients whose outcome is unknown", () => {
-    const counts = { ...zeroCounts(), sent: 3, delivered: 2, bounced: 1, rejected: 1, sendFailed: 1 };
+    const counts = { ...zeroCounts(), sent: 3, delivered: 2, bounced: 1, rejected: 1, sendFailed: 1, opened: 4, uniqueOpened: 2, clicked: 1, uniqueClicked: 1 };
     const view = jobView(job, counts);
     expect(view.progress).toEqual({ accepted: 3, failed: 1, unconfirmed: 1, suppressed: 0, canceled: 0 });
-    expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 0, clicked: 0, failed: 2, suppressed: 0 });
+    expect(view.counts).toEqual({ sent: 3, delivered: 2, bounced: 1, complained: 0, opened: 4, clicked: 1, uniqueOpened: 2, uniqueClicked: 1, failed: 2, suppressed: 0 });
     expect(view.suppressionReasons).toBeUndefined();
   });
 

@@ -20,7 +20,7 @@ describe('quota, usage and dashboard from day counters', () => {
   const days = new Map<string, Counts>([
     ['2026-02-20', day({ sent: 1000, delivered: 990, bounced: 5 })],
     ['2026-03-01', day({ sent: 200, delivered: 190, bounced: 4, bouncedHard: 3, rejected: 2 })],
-    ['2026-03-09', day({ sent: 300, delivered: 290, complained: 1, opened: 50, clicked: 7, renderingFailed: 1 })],
+    ['2026-03-09', day({ sent: 300, delivered: 290, complained: 1, opened: 50, clicked: 7, uniqueOpened: 41, uniqueClicked: 6, renderingFailed: 1 })],
     ['2026-03-10', day({ sent: 40, delivered: 39, sendFailed: 3 })],
   ]);
 
@@ -105,7 +105,7 @@ describe('quota, usage and dashboard from day counters', () => {
     const d = computeDashboard({ templatesUsed: 15, templatesActive: 14 }, limits, days, jobs, new Date());
     expect(d.quota).toEqual({ used: 540, allocated: 100_000, remaining: 99_460, resetDate: '2026-04-01T00:00:00.000Z' });
     expect(d.templates).toEqual({ used: 15, active: 14, allocated: 1000, remaining: 985 });
-    expect(d.last30Days).toEqual({ sent: 1540, delivered: 1509, bounced: 9, complained: 1, opened: 50, clicked: 7, failed: 6, suppressed: 0 });
+    expect(d.last30Days).toEqual({ sent: 1540, delivered: 1509, bounced: 9, complained: 1, opened: 50, clicked: 7, uniqueOpened: 41, uniqueClicked: 6, failed: 6, suppressed: 0 });
     expect(d.recentJobs).toHaveLength(20);
     expect(d.recentJobs[0]?.id).toBe('J0');
   });

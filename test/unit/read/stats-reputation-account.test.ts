@@ -15,7 +15,7 @@ describe('stats', () => {
 
   it('one point per hour over the range, zeros included, and the range rates', () => {
     const hours = new Map([
-      ['2026-03-10T15', c({ sent: 90, delivered: 80, rejected: 10, bounced: 9, complained: 1, opened: 4, clicked: 2 })],
+      ['2026-03-10T15', c({ sent: 90, delivered: 80, rejected: 10, bounced: 9, complained: 1, opened: 4, clicked: 2, uniqueOpened: 3, uniqueClicked: 1 })],
       ['2026-03-09T16', c({ sent: 10 })],
       ['2026-03-09T15', c({ sent: 1000 })], // just outside a 1-day range
     ]);
@@ -31,6 +31,8 @@ describe('stats', () => {
       complaints: 1,
       opens: 4,
       clicks: 2,
+      uniqueOpens: 3,
+      uniqueClicks: 1,
     });
     expect(s.from).toBe('2026-03-09T16:00:00.000Z');
     expect(s.to).toBe('2026-03-10T16:00:00.000Z');
