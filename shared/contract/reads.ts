@@ -37,7 +37,7 @@ export const OutcomeCounts = z
     uniqueOpened: Count.meta({
       description: 'messages opened at least once (one per bulk-job recipient), counted at the first open; machine opens included (SES cannot tell them apart)',
     }),
-    uniqueClicked: Count.meta({ description: 'messages clicked at least once (per recipient for bulk jobs), counted at the first click' }),
+    uniqueClicked: Count.meta({ description: 'messages clicked at least once (one per bulk-job recipient), counted at the first click' }),
     failed: Count,
     suppressed: Count.meta({ description: 'recipients dropped before SES because they are on the suppression list (not sent, not in `sent`)' }),
   })
@@ -146,8 +146,8 @@ const statsCounts = {
   complaints: Count,
   opens: Count,
   clicks: Count,
-  uniqueOpens: Count.meta({ description: 'messages whose first open falls in the hour' }),
-  uniqueClicks: Count.meta({ description: 'messages whose first click falls in the hour' }),
+  uniqueOpens: Count.meta({ description: 'first opens: each message counted once, in the hour of its first open' }),
+  uniqueClicks: Count.meta({ description: 'first clicks: each message counted once, in the hour of its first click' }),
 };
 /** One UTC hour of sending activity (seed 001's aggregation period); zeros included. */
 export const StatsPoint = z
