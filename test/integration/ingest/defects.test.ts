@@ -4,7 +4,8 @@
  *     it lower-cases recipients like every SES claim;
  *  2. a tagged copy of an event whose untagged (legacy) copy was claimed first still reaches the
  *     tenant, exactly once, whatever the order and however often either copy arrives;
- *  3. a claim costs at most 2 write units however many events its message already had.
+ *  3. a claim costs at most 2 write units however many events its message already had (the
+ *     message's first open and first click add their unique-count marker once).
  */
 import { describe, expect, it } from 'vitest';
 import { readDays, readJobCounts } from '../../../shared/data/counters';
@@ -81,7 +82,10 @@ describe('write units per claim', () => {
   it('stay at most 2 for the 301st event of a message, as for its first', async () => {
     const m: ses.MailOptions = { messageId: ses.sesMessageId('cost-1'), at: new Date('2026-07-03T10:00:00Z'), destination: ['a@example.com'], tags: { tenant: 'cost-t', job: 'cost-job', template: 'cost-tpl' } };
     const opens = Array.from({ length: 300 }, (_, i) => ses.open(m, { at: new Date(m.at.getTime() + 60_000 + i * 1000), ipAddress: `192.0.2.${i % 250}` }));
-    await ingestSesEvents(t.db, [ses.send(m), ...opens], { skipDrain: true, batchSize: 25 });
+    // The message's first click (and first open) wrote its marker (uniqueClicked, uniqueOpened): a
+    // later click or open writes no marker, so what is measured below is the claim alone.
+    const firstClick = ses.click(m, { at: new Date(m.at.getTime() + 120_000), link: 'https://example.com/x' });
+    await ingestSesEvents(t.db, [ses.send(m), ...opens, firstClick], { skipDrain: true, batchSize: 25 });
     const metered = meteredDb(t.tableName);
     try {
       const click = ses.click(m, { at: new Date(m.at.getTime() + 900_000), link: 'https://example.com/x' });
@@ -97,6 +101,32 @@ describe('write units per claim', () => {
       metered.destroy();
     }
     await drainCounters(t.db);
-    expect((await readDays(t.db, 'cost-t', '2026-07-03', '2026-07-03')).get('2026-07-03')).toMatchObject({ sent: 1, opened: 301, clicked: 1 });
+    expect((await readDays(t.db, 'cost-t', '2026-07-03', '2026-07-03')).get('2026-07-03')).toMatchObject({ sent: 1, opened: 301, clicked: 2, uniqueOpened: 1, uniqueClicked: 1 });
+  });
+});
+
+describe('write units of the unique counters', () => {
+  it("a message's first open writes its marker once (2 units with its index entry); a later open and duplicates write no marker", async () => {
+    const m: ses.MailOptions = { messageId: ses.sesMessageId('cost-unique'), at: new Date('2026-07-04T10:00:00Z'), destination: ['a@example.com'], tags: { tenant: 'cost-u' } };
+    const first = ses.open(m, { at: new Date('2026-07-04T10:01:00Z') });
+    const later = ses.open(m, { at: new Date('2026-07-04T10:02:00Z'), ipAddress: '192.0.2.8' });
+    await ingestSesEvents(t.db, [ses.send(m)], { mode: 'direct', skipDrain: true });
+    const unitsOf = async (e: object) => {
+      const metered = meteredDb(t.tableName);
+      try {
+        await ingestSesEvents(metered.db, [e], { mode: 'direct', skipDrain: true });
+        return { units: metered.meter.writeUnits, writes: metered.meter.writes };
+      } finally {
+        metered.destroy();
+      }
+    };
+    // A new claim is 2 units (its item and its claim-day index entry); the first open adds its marker's 2.
+    expect(await unitsOf(first)).toEqual({ units: 4, writes: 2 });
+    expect(await unitsOf(later)).toEqual({ units: 2, writes: 1 });
+    // Duplicates: the refused put (1 unit), no marker write.
+    expect(await unitsOf(first)).toEqual({ units: 1, writes: 1 });
+    expect(await unitsOf(later)).toEqual({ units: 1, writes: 1 });
+    await drainCounters(t.db);
+    expect((await readDays(t.db, 'cost-u', '2026-07-04', '2026-07-04')).get('2026-07-04')).toMatchObject({ opened: 2, uniqueOpened: 1 });
   });
 });

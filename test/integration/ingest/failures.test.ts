@@ -142,8 +142,9 @@ describe('the message record', () => {
     const raw = await t.db.doc.send(
       new QueryCommand({ TableName: t.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `MSG#${typical.messageId}` } }),
     );
-    // The summary and one claim item per event.
-    expect(raw.Items?.length).toBe(5);
+    // The summary, one claim item per event, and the message's first-open and first-click markers.
+    expect(raw.Items?.length).toBe(7);
+    expect(raw.Items?.filter((i) => String(i.sk).startsWith('FIRST#')).map((i) => i.sk)).toEqual(['FIRST#uniqueClicked', 'FIRST#uniqueOpened']);
     for (const item of raw.Items ?? []) expect(itemSize(item), String(item.sk)).toBeLessThan(1024);
 
     const busy: ses.MailOptions = { ...m, messageId: ses.sesMessageId('busy-1') };
