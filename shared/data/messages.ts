@@ -281,8 +281,11 @@ export async function claimEventDetailed(db: Db, claim: Claim, now: Date = new D
   const jobId = claim.jobId ?? stored?.jobId ?? changes?.tags?.jobId ?? current?.jobId;
   if (jobId) result.jobId = jobId;
   // Every copy, new or duplicate, so a crash between the put and the marker is completed by the retry.
+  // The marker counts for the tenant the event's tags name, as its claim does (SES publishes opens
+  // and clicks only with tags; a tagless copy takes the tenant the summary knows by then, if any).
   if (claim.first && firstMarkerNeeded(marker, claim.at)) {
-    await markFirst(db, { messageId: claim.messageId, metric: claim.first, at: claim.at, eventId: claim.eventId, tenantId, jobId }, now);
+    const owner = claim.tenantId ? { tenantId: claim.tenantId, jobId: claim.jobId } : claim.tagless ? { tenantId, jobId } : {};
+    await markFirst(db, { messageId: claim.messageId, metric: claim.first, at: claim.at, eventId: claim.eventId, ...owner }, now);
   }
   return result;
 }
