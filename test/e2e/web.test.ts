@@ -568,7 +568,9 @@ describe('web dashboard: email lookup, job recipients, operator usage', () => {
       expect(await text(page, 'job-detail-type')).toBe('bulk');
       expect(await text(page, 'job-detail-recipients')).toBe(formatCount(105));
       expect(await text(page, 'job-detail-progress')).toBe('103 accepted · 0 failed · 0 unconfirmed · 2 suppressed');
-      for (const k of ['sent', 'delivered', 'suppressed', 'failed'] as const) expect(await text(page, `job-count-${k}`), k).toBe(formatCount(job.counts[k]));
+      for (const k of ['sent', 'delivered', 'suppressed', 'failed', 'opened', 'uniqueOpened', 'clicked', 'uniqueClicked'] as const) {
+        expect(await text(page, `job-count-${k}`), k).toBe(formatCount(job.counts[k]));
+      }
 
       // The filter offers every status the contract lists.
       const options = await page.locator('#recipient-status option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));

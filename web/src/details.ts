@@ -5,7 +5,7 @@
  */
 import type { BillingRow, Email, Job, RecipientPage, RecipientStatus, UsageExport } from '../../sdk/types';
 import { formatCount, formatDateTime } from './format';
-import { byId, el, emptyRow, shortId, statusPill, tile } from './panels';
+import { byId, el, emptyRow, shortId, statusPill, tile, uniqueLine } from './panels';
 
 /**
  * The recipient statuses the job view filters by, labelled. A Record over the contract's type,
@@ -122,7 +122,10 @@ export function renderJob(job: Job): void {
     el(
       'div',
       { class: 'tiles compact' },
-      ...JOB_COUNTS.map(([k, label]) => tile(label, formatCount(c[k]), `job-count-${k}`)),
+      ...JOB_COUNTS.map(([k, label]) => {
+        const unique = k === 'opened' ? 'uniqueOpened' : k === 'clicked' ? 'uniqueClicked' : undefined;
+        return tile(label, formatCount(c[k]), `job-count-${k}`, undefined, ...(unique ? [uniqueLine(c[unique], `job-count-${unique}`)] : []));
+      }),
     ),
   );
 }

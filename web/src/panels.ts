@@ -60,7 +60,7 @@ export function tile(label: string, value: string, testid: string, hint?: string
 }
 
 /** The unique count under a total (first open or click per message; machine opens included). */
-function uniqueLine(n: number, testid: string): HTMLElement {
+export function uniqueLine(n: number, testid: string): HTMLElement {
   return el('div', { class: 'tile-hint' }, el('strong', { 'data-testid': testid }, formatCount(n)), ' unique');
 }
 
