@@ -5,6 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
+import { DEFAULT_DELETED_TENANT_RETENTION_DAYS } from '../shared/rules/offboarding';
 import { DEFAULT_PLANS, loadPlans, PLAN_NAMES, type Plan, type PlanName, planOverridesSchema } from '../shared/rules/plans';
 
 const concurrency = z.number().int().min(2).max(1000);
@@ -62,6 +63,8 @@ export const stageSettingsSchema = z
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
     /** Whose list a hard bounce or complaint suppresses the address in: the tenant's, or every tenant's (PRODUCT.md "Suppression"). */
     suppressionScope: z.enum(['tenant', 'account']).default('tenant'),
+    /** Days a deleted tenant's counters, usage and suppression list are kept (for billing) before DynamoDB's TTL removes them. */
+    deletedTenantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_DELETED_TENANT_RETENTION_DAYS),
     /** Pauses a tenant whose own rates reach AWS's account-review levels (standard) or half of them (strict); a tenant may override it. */
     reputationPolicy: z
       .object({ mode: z.enum(['standard', 'strict', 'none']), minVolume: z.number().int().min(0) })

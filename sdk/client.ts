@@ -224,7 +224,8 @@ export class Mailmeter {
         this.request<CreatedTenant>('POST', '/v1/admin/tenants', options, { body }),
       get: (id: string, options?: RequestOptions) =>
         this.request<TenantDetails>('GET', `/v1/admin/tenants/${seg(id)}`, options),
-      list: (params: ListParams & { status?: 'active' | 'paused' } = {}, options?: RequestOptions) =>
+      /** Deleted tenants only with `status: 'deleted'`. */
+      list: (params: ListParams & { status?: 'active' | 'paused' | 'deleted' } = {}, options?: RequestOptions) =>
         this.request<TenantList>('GET', '/v1/admin/tenants', options, {
           query: { limit: params.limit, cursor: params.cursor, status: params.status },
         }),
@@ -234,6 +235,11 @@ export class Mailmeter {
       pause: (id: string, reason: string, options?: RequestOptions) =>
         this.request<Tenant>('POST', `/v1/admin/tenants/${seg(id)}/pause`, options, { body: { reason } }),
       resume: (id: string, options?: RequestOptions) => this.request<Tenant>('POST', `/v1/admin/tenants/${seg(id)}/resume`, options),
+      /**
+       * Offboards the tenant: keys revoked, sends refused, queued units failed (TenantDeleted),
+       * usage kept for billing until the stage's retention. Idempotent (a repeat resolves too).
+       */
+      delete: (id: string, options?: RequestOptions) => this.request<void>('DELETE', `/v1/admin/tenants/${seg(id)}`, options),
     },
     domains: {
       /** With `verified: true`: an identity the operator already verified in SES (never deleted from SES by Mailmeter). */

@@ -11,14 +11,18 @@ import {
   setTenantSending,
   updateTenant,
 } from '../../shared/data/tenants';
+import { sesClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
 import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 import { NotFoundError } from '../../shared/rules/errors';
 import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { keyView, tenantView } from '../../shared/use-cases/read/views';
+import { type OffboardDeps, offboardConfigShape, offboardTenant } from '../../shared/use-cases/tenants/offboard';
 
 const deps = readDepsFromEnv();
-const usagePlans = usagePlansFromConfig(readConfig({ ...readConfigShape, ...usagePlanConfigShape }));
+const config = readConfig({ ...readConfigShape, ...usagePlanConfigShape, ...offboardConfigShape });
+const usagePlans = usagePlansFromConfig(config);
+const offboard: OffboardDeps = { db: deps.db, usagePlans, ses: sesClient(), retentionDays: config.DELETED_TENANT_RETENTION_DAYS };
 
 export const handler = httpHandler({
   'POST /v1/admin/tenants': async ({ body, now }) => {
@@ -26,8 +30,12 @@ export const handler = httpHandler({
     return { ...tenantView(created.tenant, deps.plans), apiKey: created.apiKey, keyId: created.keyId };
   },
   'GET /v1/admin/tenants': async ({ query }) => {
-    // Paused tenants come from their own small list; `active` filters the page of all tenants.
-    const page = query.status === 'paused' ? await listPausedTenants(deps.db, query) : await listTenants(deps.db, query);
+    // Paused tenants come from their own small list; the others filter the page of all tenants
+    // (deleted ones only when asked for).
+    const page =
+      query.status === 'paused'
+        ? await listPausedTenants(deps.db, query)
+        : await listTenants(deps.db, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}), deleted: query.status === 'deleted' });
     const tenants = query.status === 'active' ? page.tenants.filter((t) => sendingOf(t).status === 'active') : page.tenants;
     return { tenants: tenants.map((t) => tenantView(t, deps.plans)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   },
@@ -46,6 +54,9 @@ export const handler = httpHandler({
     if (!tenant) throw new NotFoundError('Tenant not found');
     const keys = await listTenantKeys(deps.db, params.id);
     return { ...tenantView(tenant, deps.plans), keys: keys.map(keyView) };
+  },
+  'DELETE /v1/admin/tenants/{id}': async ({ params, now }) => {
+    await offboardTenant(offboard, params.id, now);
   },
   'PATCH /v1/admin/tenants/{id}': async ({ params, body, now }) => tenantView(await updateTenant(deps.db, usagePlans, params.id, body, now), deps.plans),
   'POST /v1/admin/tenants/{id}/keys': async ({ params, now }) => {

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { httpHandler } from '../../shared/adapters/http/http-handler';
 import { listAllDomains, listTenantDomains, requireDomain } from '../../shared/data/domains';
-import { getTenant } from '../../shared/data/tenants';
+import { assertNotDeleted, getTenant } from '../../shared/data/tenants';
 import { sesClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { NotFoundError } from '../../shared/rules/errors';
@@ -39,7 +39,9 @@ export const handler = httpHandler({
     await removeDomain(deps, tenantId, params.id);
   },
   'POST /v1/admin/tenants/{id}/domains': async ({ params, body, now }) => {
-    if (!(await getTenant(deps.db, params.id))) throw new NotFoundError('Tenant not found');
+    const tenant = await getTenant(deps.db, params.id, { consistent: true });
+    if (!tenant) throw new NotFoundError('Tenant not found');
+    assertNotDeleted(tenant);
     const domain = body.verified ? await assignVerifiedDomain(deps, params.id, body.domain, now) : await addDomain(deps, params.id, body.domain, now);
     return adminDomainView(domain, deps);
   },

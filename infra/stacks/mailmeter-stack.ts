@@ -452,7 +452,9 @@ export class MailmeterStack extends Stack {
 
     const usagePlanIds = Object.fromEntries(Object.entries(this.api.usagePlans).map(([plan, up]) => [plan, up.usagePlanId]));
     const adminTenants = functions['admin-tenants'];
-    addEnvironment(adminTenants, { USAGE_PLANS_JSON: this.toJsonString(usagePlanIds) });
+    addEnvironment(adminTenants, { USAGE_PLANS_JSON: this.toJsonString(usagePlanIds), DELETED_TENANT_RETENTION_DAYS: String(stage.deletedTenantRetentionDays) });
+    // Offboarding deletes the SES identities Mailmeter created for the tenant's domains.
+    adminTenants.addToRolePolicy(new PolicyStatement({ actions: ['ses:DeleteEmailIdentity'], resources: [identities] }));
     adminTenants.addToRolePolicy(
       new PolicyStatement({
         actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PUT'],

@@ -58,6 +58,9 @@ export const Tenant = z
     created_at: Timestamp,
     updated_at: Timestamp,
     sending: SendingStatus,
+    status: z.enum(['active', 'deleted']).meta({ description: '`deleted`: offboarded (DELETE /v1/admin/tenants/{id}); kept, read-only, for billing until `expires_at`' }),
+    deleted_at: Timestamp.optional(),
+    expires_at: Timestamp.optional().meta({ description: "when a deleted tenant's items (counters, usage, suppressions) are removed: deletion + the stage's deletedTenantRetentionDays" }),
     reputationPolicy: z
       .object({ mode: z.enum(['standard', 'strict', 'none']).optional(), minVolume: Count.optional() })
       .strict()
@@ -82,7 +85,13 @@ export const CreatedTenant = Tenant.extend({ apiKey: z.string().meta({ descripti
 export type CreatedTenant = z.infer<typeof CreatedTenant>;
 export const TenantsQuery = z
   .object({
-    status: z.enum(['active', 'paused']).optional().meta({ description: '`paused`: only paused tenants (read from the paused list, not a scan); `active`: the others' }),
+    status: z
+      .enum(['active', 'paused', 'deleted'])
+      .optional()
+      .meta({
+        description:
+          '`paused`: only paused tenants (read from the paused list, not a scan); `active`: the others that are not deleted; `deleted`: only deleted tenants. Without it: every tenant that is not deleted',
+      }),
     limit: z
       .string()
       .regex(/^\d{1,3}$/, 'must be an integer')

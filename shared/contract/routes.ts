@@ -549,12 +549,23 @@ export const CONTRACT = {
     function: 'admin-tenants',
     scope: 'admin',
     tag: 'Admin',
-    summary: "Change a tenant's plan or limits",
+    summary: "Change a tenant's plan or limits (409 once the tenant is deleted)",
     params: IdPath,
     query: NoQuery,
     body: UpdateTenantRequest,
     status: 200,
     response: Tenant,
+    errors: ['ConflictError'],
+  }),
+  'DELETE /v1/admin/tenants/{id}': route({
+    function: 'admin-tenants',
+    scope: 'admin',
+    tag: 'Admin',
+    summary:
+      "Offboard a tenant: every key revoked and its API Gateway key deleted (refused at once), new sends refused, queued units settled as failed (TenantDeleted), domains released, webhooks disabled; counters and usage kept for billing until the stage's retention, then expired. Idempotent: a repeated DELETE answers 204 again (and finishes an interrupted one)",
+    params: IdPath,
+    query: NoQuery,
+    status: 204,
   }),
   'POST /v1/admin/tenants/{id}/pause': route({
     function: 'admin-tenants',
@@ -566,6 +577,7 @@ export const CONTRACT = {
     body: PauseTenantRequest,
     status: 200,
     response: Tenant,
+    errors: ['ConflictError'],
   }),
   'POST /v1/admin/tenants/{id}/resume': route({
     function: 'admin-tenants',
@@ -578,6 +590,7 @@ export const CONTRACT = {
     bodyOptional: true,
     status: 200,
     response: Tenant,
+    errors: ['ConflictError'],
   }),
   'POST /v1/admin/tenants/{id}/keys': route({
     function: 'admin-tenants',
@@ -590,6 +603,7 @@ export const CONTRACT = {
     bodyOptional: true,
     status: 201,
     response: CreatedKey,
+    errors: ['ConflictError'],
   }),
   'DELETE /v1/admin/tenants/{id}/keys/{keyId}': route({
     function: 'admin-tenants',

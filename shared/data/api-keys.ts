@@ -188,6 +188,41 @@ export async function revokeApiKey(db: Db, ownerTenantId: string | null, keyId: 
   );
 }
 
+/**
+ * Revokes every key of a tenant at once (offboarding) and gives both items of each key the
+ * table's TTL: the record and the lookup expire with the rest of the tenant's items. A key
+ * revoked earlier keeps its `revoked_at`. Returns how many keys there were.
+ */
+export async function retireApiKeys(db: Db, ownerTenantId: string, now: Date, expiresAtSeconds: number): Promise<number> {
+  const records = await listApiKeys(db, ownerTenantId);
+  const at = now.toISOString();
+  for (const record of records) {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: db.tableName,
+              Key: keys.apiKey(ownerTenantId, record.id),
+              UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :at), expiresAt = :exp',
+              ExpressionAttributeValues: { ':at': at, ':exp': expiresAtSeconds },
+            },
+          },
+          {
+            Update: {
+              TableName: db.tableName,
+              Key: keys.apiKeyLookup(record.keyHash),
+              UpdateExpression: 'SET revoked = :true, revoked_at = if_not_exists(revoked_at, :at), expiresAt = :exp',
+              ExpressionAttributeValues: { ':true': true, ':at': at, ':exp': expiresAtSeconds },
+            },
+          },
+        ],
+      }),
+    );
+  }
+  return records.length;
+}
+
 /** Creates an admin key (bootstrap, local stack). Returns the plaintext key once. */
 export async function createAdminKey(db: Db, now: Date = new Date()): Promise<{ keyId: string; apiKey: string }> {
   const { record, apiKey, writes } = newKeyWrites(db, { ownerTenantId: null, scope: 'admin', now });

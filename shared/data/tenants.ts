@@ -12,7 +12,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { generateUsageIdentifierKey, type UsagePlans } from '../platform/usage-plans/usage-plans';
-import { ConflictError, InternalError, NotFoundError, SendingPausedError } from '../rules/errors';
+import { AuthenticationError, ConflictError, InternalError, NotFoundError, SendingPausedError } from '../rules/errors';
 import { ulid } from '../rules/ids';
 import { loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../rules/plans';
 import { POLICY_MODES, type ReputationPolicy } from '../rules/reputation-policy';
@@ -52,6 +52,10 @@ export interface Tenant extends TenantLimits {
   sending?: SendingStatus;
   /** Overrides the stage's reputation policy (PATCH /v1/admin/tenants/{id} { reputationPolicy }). */
   reputationPolicy?: Partial<ReputationPolicy>;
+  /** When the tenant was offboarded (DELETE /v1/admin/tenants/{id}); set once, never cleared. */
+  deleted_at?: string;
+  /** Epoch seconds (the table's TTL attribute): when DynamoDB removes the deleted tenant's items. */
+  expiresAt?: number;
 }
 
 export const SENDING_STATUSES = ['active', 'paused'] as const;
@@ -131,6 +135,8 @@ const tenantItem = z.object({
     })
     .optional(),
   reputationPolicy: z.object({ mode: z.enum(POLICY_MODES).optional(), minVolume: z.number().int().min(0).optional() }).optional(),
+  deleted_at: z.string().optional(),
+  expiresAt: z.number().int().optional(),
 });
 
 function fromItem(item: Record<string, unknown>): Tenant {
@@ -165,6 +171,7 @@ export async function setTenantSending(
   const at = now.toISOString();
   const current = await getTenant(db, tenantId, { consistent: true });
   if (!current) throw new NotFoundError('Tenant not found');
+  assertNotDeleted(current);
   const sending: SendingStatus = {
     status: next.status,
     changed_at: at,
@@ -183,7 +190,9 @@ export async function setTenantSending(
               TableName: db.tableName,
               Key: keys.tenant(tenantId),
               UpdateExpression: 'SET sending = :sending',
-              ConditionExpression: next.onlyIfActive ? 'attribute_exists(pk) AND (attribute_not_exists(sending) OR sending.#status = :active)' : 'attribute_exists(pk)',
+              ConditionExpression: next.onlyIfActive
+                ? 'attribute_exists(pk) AND attribute_not_exists(deleted_at) AND (attribute_not_exists(sending) OR sending.#status = :active)'
+                : 'attribute_exists(pk) AND attribute_not_exists(deleted_at)',
               ...(next.onlyIfActive ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
               ExpressionAttributeValues: { ':sending': sending, ...(next.onlyIfActive ? { ':active': 'active' } : {}) },
             },
@@ -197,6 +206,8 @@ export async function setTenantSending(
   } catch (err) {
     if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
       if (next.onlyIfActive) return undefined;
+      const now = await getTenant(db, tenantId, { consistent: true });
+      if (now) assertNotDeleted(now);
       throw new NotFoundError('Tenant not found');
     }
     throw err;
@@ -212,9 +223,15 @@ async function hourBaseline(db: Db, tenantId: string, now: Date): Promise<NonNul
   return { hour, sent: n('sent'), bouncedHard: n('bouncedHard'), complained: n('complained') };
 }
 
-/** Throws SendingPausedError (403) when the tenant's sending is paused: one strongly consistent GetItem. */
+/**
+ * Throws SendingPausedError (403) when the tenant's sending is paused, and AuthenticationError
+ * (401, its keys are revoked) when it was deleted: one strongly consistent GetItem.
+ */
 export async function assertTenantSending(db: Db, tenantId: string): Promise<void> {
-  const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ProjectionExpression: 'sending', ConsistentRead: true }));
+  const out = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.tenant(tenantId), ProjectionExpression: 'sending, deleted_at', ConsistentRead: true }),
+  );
+  if (out.Item?.deleted_at) throw new AuthenticationError('This tenant was deleted; its API keys are revoked');
   const sending = out.Item?.sending as SendingStatus | undefined;
   if (sending?.status === 'paused') throw new SendingPausedError(`Sending is paused for this tenant (${sending.by ?? 'operator'}): ${sending.reason ?? 'no reason given'}`);
 }
@@ -258,16 +275,21 @@ export async function countPausedByPolicy(db: Db): Promise<number> {
   return n;
 }
 
-/** Every tenant, oldest first (ids are ULIDs), through GSI1. */
+/**
+ * Tenants, oldest first (ids are ULIDs), through GSI1. `deleted`: true → only deleted tenants,
+ * false → only the others, absent → all (the billing export). The filter applies after `limit`,
+ * so a page may hold fewer tenants and still have a next cursor.
+ */
 export async function listTenants(
   db: Db,
-  opts: { limit: number; cursor?: string },
+  opts: { limit: number; cursor?: string; deleted?: boolean },
 ): Promise<{ tenants: Tenant[]; nextCursor?: string }> {
   const out = await db.doc.send(
     new QueryCommand({
       TableName: db.tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :pk',
+      ...(opts.deleted === undefined ? {} : { FilterExpression: opts.deleted ? 'attribute_exists(deleted_at)' : 'attribute_not_exists(deleted_at)' }),
       ExpressionAttributeValues: { ':pk': keys.tenantListPartition },
       ExclusiveStartKey: opts.cursor ? { ...keys.tenant(opts.cursor), ...keys.tenantListEntry(opts.cursor) } : undefined,
       Limit: opts.limit,
@@ -362,6 +384,7 @@ export async function updateTenant(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = await getTenant(db, tenantId, { consistent: true });
     if (!current) throw new NotFoundError('Tenant not found');
+    assertNotDeleted(current);
     const set: string[] = ['updated_at = :now', '#version = :next'];
     const remove: string[] = [];
     const names: Record<string, string> = { '#version': 'version' };
@@ -378,6 +401,7 @@ export async function updateTenant(
     // Items from before versions have none: version 0.
     let condition = 'attribute_exists(pk) AND attribute_not_exists(#version)';
     if (current.version > 0) {
+      // markTenantDeleted moves the version too, so a deletion in between fails this condition.
       condition = '#version = :version';
       values[':version'] = current.version;
     }
@@ -406,22 +430,65 @@ export async function updateTenant(
   throw new ConflictError('Tenant changed concurrently; retry');
 }
 
+/**
+ * A deleted tenant is kept (for billing) until its retention ends but never changes again: its
+ * id cannot be brought back to life by a plan change, a resume or a new key.
+ */
+export function assertNotDeleted(t: Pick<Tenant, 'id' | 'deleted_at'>): void {
+  if (t.deleted_at) throw new ConflictError(`Tenant ${t.id} was deleted at ${t.deleted_at}; a deleted tenant cannot be changed`);
+}
+
+/**
+ * Marks a tenant deleted (the first step of offboarding, shared/use-cases/tenants/offboard.ts):
+ * `deleted_at` and the tenant item's `expiresAt` are set once (a repeated deletion keeps the
+ * first ones), the version moves (an update that read the tenant before fails its condition),
+ * and the tenant leaves the paused list. Undefined when there is no such tenant.
+ */
+export async function markTenantDeleted(db: Db, tenantId: string, now: Date, expiresAtSeconds: number): Promise<Tenant | undefined> {
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: db.tableName,
+              Key: keys.tenant(tenantId),
+              UpdateExpression: 'SET deleted_at = if_not_exists(deleted_at, :at), expiresAt = if_not_exists(expiresAt, :exp), updated_at = :at ADD #version :one',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':at': now.toISOString(), ':exp': expiresAtSeconds, ':one': 1 },
+            },
+          },
+          { Delete: { TableName: db.tableName, Key: keys.pausedTenant(tenantId) } },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return undefined;
+    throw err;
+  }
+  return getTenant(db, tenantId, { consistent: true });
+}
+
 /** Issues another API key for a tenant. Returns the plaintext key once. */
 export async function issueKey(db: Db, tenantId: string, now: Date = new Date()): Promise<{ keyId: string; apiKey: string }> {
-  const tenant = await getTenant(db, tenantId);
+  const tenant = await getTenant(db, tenantId, { consistent: true });
   if (!tenant) throw new NotFoundError('Tenant not found');
+  assertNotDeleted(tenant);
   const key = newKeyWrites(db, { ownerTenantId: tenantId, scope: 'tenant', usageIdentifierKey: tenant.usageIdentifierKey, now });
   try {
     await db.doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          { ConditionCheck: { TableName: db.tableName, Key: keys.tenant(tenantId), ConditionExpression: 'attribute_exists(pk)' } },
+          { ConditionCheck: { TableName: db.tableName, Key: keys.tenant(tenantId), ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_at)' } },
           ...key.writes,
         ],
       }),
     );
   } catch (err) {
     if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      const now = await getTenant(db, tenantId, { consistent: true });
+      if (now) assertNotDeleted(now);
       throw new NotFoundError('Tenant not found');
     }
     throw err;

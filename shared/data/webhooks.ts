@@ -154,6 +154,30 @@ export async function deleteWebhook(db: Db, tenantId: string, id: string): Promi
   }
 }
 
+/**
+ * Disables every endpoint of a tenant (offboarding): nothing is dispatched to them again. An
+ * endpoint changed meanwhile is read again and disabled then. Returns how many were enabled.
+ */
+export async function disableTenantWebhooks(db: Db, tenantId: string, reason: string, now: Date): Promise<number> {
+  let n = 0;
+  for (let e of await listWebhooks(db, tenantId)) {
+    for (;;) {
+      if (!e.enabled) break;
+      try {
+        await saveWebhook(db, { ...e, enabled: false, disabled_reason: reason, updated_at: now.toISOString(), version: e.version + 1 });
+        n++;
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        const fresh = await getWebhook(db, tenantId, e.id);
+        if (!fresh) break;
+        e = fresh;
+      }
+    }
+  }
+  return n;
+}
+
 /** Records a failed attempt on the endpoint: starts its failing period (once), disables it after `disableAfterMs`. */
 export async function markWebhookFailing(db: Db, e: WebhookEndpoint, now: Date, disableAfterMs: number): Promise<'failing' | 'disabled'> {
   const since = e.failing_since ?? now.toISOString();

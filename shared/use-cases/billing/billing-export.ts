@@ -1,6 +1,7 @@
 /**
  * The operator's billing export (GET /v1/admin/usage): for each tenant, its billing period that
- * starts in a given month, with the period's counts from the tenant's day counters. A page costs
+ * starts in a given month, with the period's counts from the tenant's day counters. Deleted
+ * tenants are listed until their items expire (see `billable`). A page costs
  * one tenant-list Query plus one counter Query per tenant listed, whatever the tenants' volumes.
  */
 import type { BillingPage, BillingRow } from '../../contract/operator';
@@ -29,6 +30,15 @@ function latestEnd(month: string): Date {
 /** A tenant created after its period ended did not exist in it and is left out. */
 export function existedIn(tenant: Pick<Tenant, 'created_at'>, period: BillingPeriod): boolean {
   return Date.parse(tenant.created_at) < period.end.getTime();
+}
+
+/**
+ * A deleted tenant is billed for every period it existed in (started before its deletion) and
+ * for a later one only when something was counted in it (late SES events of mail sent before).
+ */
+export function billable(tenant: Pick<Tenant, 'deleted_at'>, row: BillingRow): boolean {
+  if (!tenant.deleted_at || Date.parse(row.period_start) < Date.parse(tenant.deleted_at)) return true;
+  return row.sent + row.delivered + row.bounced + row.complained + row.failed + row.suppressed > 0;
 }
 
 export async function billingRow(deps: ReadDeps, tenant: Tenant, month: string): Promise<BillingRow> {
@@ -78,7 +88,7 @@ async function mapPooled<T, R>(items: readonly T[], fn: (item: T) => Promise<R>)
 export async function billingPage(deps: ReadDeps, q: { period: string; limit: number; cursor?: string }): Promise<BillingPage> {
   const page = await listTenants(deps.db, { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
   const listed = page.tenants.filter((t) => existedIn(t, billingPeriodStartingIn(q.period, effectiveLimits(t, deps.plans).billingAnchorDay)));
-  const rows = await mapPooled(listed, (t) => billingRow(deps, t, q.period));
+  const rows = (await mapPooled(listed, async (t) => ({ t, row: await billingRow(deps, t, q.period) }))).filter((r) => billable(r.t, r.row)).map((r) => r.row);
   const last = page.tenants[page.tenants.length - 1];
   const more = page.nextCursor !== undefined && last !== undefined && Date.parse(last.created_at) < latestEnd(q.period).getTime();
   return { period: q.period, tenants: rows, ...(more ? { nextCursor: page.nextCursor } : {}) };

@@ -16,7 +16,18 @@ import {
   type SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import type { Db } from '../../data/db';
-import { claimDomain, type Domain, dueDomainChecks, getDomain, hasVerifiedClaim, recordCheck, releaseDomain, requireDomain, takenByAnother } from '../../data/domains';
+import {
+  claimDomain,
+  type Domain,
+  dueDomainChecks,
+  getDomain,
+  hasVerifiedClaim,
+  listTenantDomains,
+  recordCheck,
+  releaseDomain,
+  requireDomain,
+  takenByAnother,
+} from '../../data/domains';
 import { logger } from '../../platform/powertools';
 import {
   checkDomainName,
@@ -191,7 +202,7 @@ export async function verifyDomainNow(deps: DomainDeps, tenantId: string, domain
   return checkDomain(deps, await requireDomain(deps.db, tenantId, domainId), now);
 }
 
-async function deleteIdentity(deps: DomainDeps, domain: string): Promise<void> {
+async function deleteIdentity(deps: Pick<DomainDeps, 'ses'>, domain: string): Promise<void> {
   try {
     await deps.ses.send(new DeleteEmailIdentityCommand({ EmailIdentity: domain }));
   } catch (err) {
@@ -204,6 +215,25 @@ export async function removeDomain(deps: DomainDeps, tenantId: string, domainId:
   const d = await requireDomain(deps.db, tenantId, domainId);
   await releaseDomain(deps.db, d);
   if (!d.shared) await deleteIdentity(deps, d.domain);
+}
+
+/**
+ * Offboarding: every domain of the tenant is released (another tenant can claim the name) and
+ * the SES identities Mailmeter created for it are deleted; shared ones (an identity that existed
+ * before, or one the operator assigned as verified) stay in SES. Returns how many were released.
+ */
+export async function releaseTenantDomains(deps: Pick<DomainDeps, 'db' | 'ses'>, tenantId: string): Promise<number> {
+  let n = 0;
+  for (;;) {
+    // Each page is released before the next is read, so the first page is always the next one.
+    const page = await listTenantDomains(deps.db, tenantId, { limit: 100 });
+    for (const d of page.domains) {
+      await releaseDomain(deps.db, d);
+      if (!d.shared) await deleteIdentity(deps, d.domain);
+      n++;
+    }
+    if (!page.nextCursor) return n;
+  }
 }
 
 /** The schedule: checks the pending domains that are due, and nothing else. */

@@ -26,6 +26,9 @@ export function tenantView(t: Tenant, plans: Record<PlanName, Plan>) {
     created_at: t.created_at,
     updated_at: t.updated_at,
     sending: sendingView(t),
+    status: t.deleted_at ? ('deleted' as const) : ('active' as const),
+    ...(t.deleted_at ? { deleted_at: t.deleted_at } : {}),
+    ...(t.deleted_at && t.expiresAt !== undefined ? { expires_at: new Date(t.expiresAt * 1000).toISOString() } : {}),
     ...(t.reputationPolicy && Object.keys(t.reputationPolicy).length ? { reputationPolicy: t.reputationPolicy } : {}),
   };
 }

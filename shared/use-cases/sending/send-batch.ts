@@ -137,8 +137,8 @@ interface Invocation {
   pool: <T>(fn: () => Promise<T>) => Promise<T>;
   tickets: TicketBroker;
   stats: SendStats;
-  /** Each tenant's paused reason (undefined: active), read once per invocation. */
-  paused: Map<string, Promise<string | undefined>>;
+  /** Each tenant's sending state, read once per invocation. */
+  tenants: Map<string, Promise<TenantState>>;
 }
 
 /** What every unit of one message needs. */
@@ -153,12 +153,23 @@ interface MessageScope {
   dropped: Map<number, string[]>;
   /** The job's attachments as SES takes them, read once per message and only when a unit is sent; undefined when an object is gone. */
   files: () => Promise<Attachment[] | undefined>;
+  /** The tenant was deleted: its units are settled as failed (TenantDeleted), SES is not called. */
+  tenantDeleted?: boolean;
 }
 
 /** The job was canceled (docs/sending.md, "Cancel"): its unsent units are settled `canceled`. */
 function isCanceled(job: Job): boolean {
   return job.status === 'canceled';
 }
+
+/** Whether a tenant's units may go: paused (held, with the reason) or deleted (settled as failed). */
+interface TenantState {
+  paused?: string;
+  deleted?: boolean;
+}
+
+/** The failure reason of a deleted tenant's units. */
+export const TENANT_DELETED = 'TenantDeleted';
 
 type UnitResult = { kind: 'done' } | Requeue;
 interface Requeue {
@@ -181,7 +192,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     pool: pLimit(deps.settings.maxConcurrency),
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
     stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0, canceled: 0 },
-    paused: new Map(),
+    tenants: new Map(),
   };
   return {
     stats: run.stats,
@@ -213,15 +224,16 @@ async function sendMessage(run: Invocation, message: WorkMessage): Promise<void>
   const { job, content } = await loadJob(run, message);
   const snapshot = await run.deps.account();
   // A paused tenant's units wait like quota-held ones: re-queued with the hold delay, the job
-  // deferred with the reason, sent where they stopped once the tenant is resumed.
-  const paused = await pausedReason(run, job.tenantId);
-  const hold = paused ? { hold: true, reason: paused } : quotaHold(snapshot);
+  // deferred with the reason, sent where they stopped once the tenant is resumed. A deleted
+  // tenant's units are not held: each is settled as failed, so its jobs finish.
+  const tenant = await tenantState(run, job.tenantId);
+  const hold = tenant.deleted ? { hold: false } : tenant.paused ? { hold: true, reason: tenant.paused } : quotaHold(snapshot);
   const everyUnitSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
   // A canceled job is not held: its unsent units are settled now, whatever the tenant or quota.
   const later =
     hold.hold && !everyUnitSettled && !isCanceled(job)
       ? message.units.map((unit): Requeue => ({ kind: 'requeue', delaySeconds: run.settings.holdDelaySeconds, unit, holdReason: hold.reason }))
-      : await sendUnits(run, job, content, effectiveRate(snapshot), message.units);
+      : await sendUnits(run, job, content, effectiveRate(snapshot), message.units, tenant.deleted === true);
   await requeueUnits(run, message, later);
   const holdReason = later.find((r) => r.holdReason)?.holdReason;
   if (holdReason) await markJobDeferred(run.deps.db, job.tenantId, job.id, holdReason, new Date(run.now()));
@@ -267,15 +279,16 @@ async function loadFiles(run: Invocation, content: JobContent): Promise<Attachme
   return files;
 }
 
-/** Why the tenant's sending is paused, or undefined: one read per tenant per invocation. */
-function pausedReason(run: Invocation, tenantId: string): Promise<string | undefined> {
-  let known = run.paused.get(tenantId);
+/** Whether the tenant is paused (and why) or deleted: one read per tenant per invocation. */
+function tenantState(run: Invocation, tenantId: string): Promise<TenantState> {
+  let known = run.tenants.get(tenantId);
   if (!known) {
-    known = getTenant(run.deps.db, tenantId).then((t) => {
+    known = getTenant(run.deps.db, tenantId).then((t): TenantState => {
+      if (t?.deleted_at) return { deleted: true };
       const s = t ? sendingOf(t) : undefined;
-      return s?.status === 'paused' ? `Sending paused (${s.by ?? 'operator'}): ${s.reason ?? 'no reason given'}` : undefined;
+      return s?.status === 'paused' ? { paused: `Sending paused (${s.by ?? 'operator'}): ${s.reason ?? 'no reason given'}` } : {};
     });
-    run.paused.set(tenantId, known);
+    run.tenants.set(tenantId, known);
   }
   return known;
 }
@@ -287,11 +300,11 @@ async function loadJob(run: Invocation, message: WorkMessage): Promise<{ job: Jo
 }
 
 /** Sends the units through the invocation's pool; returns those to re-queue. */
-async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: number, units: WorkUnit[]): Promise<Requeue[]> {
+async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: number, units: WorkUnit[], tenantDeleted: boolean): Promise<Requeue[]> {
   if (job.status === 'queued' || job.status === 'deferred') await markJobProcessing(run.deps.db, job.tenantId, job.id, new Date(run.now()));
   // One read for the whole message: on a redelivery most units are already settled.
   const known = await getSendRecords(run.deps.db, job.id, units.map((u) => u.i));
-  const suppressed = await suppressedRecipients(run, job, units.filter((u) => !known.has(u.i)));
+  const suppressed = tenantDeleted ? new Map<string, SuppressionReason>() : await suppressedRecipients(run, job, units.filter((u) => !known.has(u.i)));
   let files: Promise<Attachment[] | undefined> | undefined;
   const scope: MessageScope = {
     job,
@@ -304,6 +317,7 @@ async function sendUnits(run: Invocation, job: Job, content: JobContent, rate: n
       files ??= loadFiles(run, content);
       return files;
     },
+    tenantDeleted,
   };
   const results = await Promise.all(units.map((u) => run.pool(() => sendUnit(run, scope, u, known.get(u.i)))));
   await scope.settlement.close();
@@ -358,13 +372,17 @@ async function sendUnit(run: Invocation, scope: MessageScope, unit: WorkUnit, kn
   if (known) return resumeFromRecord(run, scope, unit, known);
   if (run.now() > run.mustStopBy) return requeue(unit, unit.a ?? 0, 0);
   // Before the claim: an S3 error fails the message while nothing is claimed, so it simply comes back.
-  const files = scope.content.attachments?.length ? await scope.files() : [];
+  const files = scope.content.attachments?.length && !scope.tenantDeleted ? await scope.files() : [];
   const claim = await claimUnit(run, scope.job, unit);
   // A duplicate delivery got there first: its record decides.
   if ('record' in claim) return resumeFromRecord(run, scope, unit, claim.record);
   // Claimed so that no other sender can send it: canceled, it is settled without SES.
   if (isCanceled(scope.job)) {
     settleMine(run, scope, unit, 'canceled');
+    return DONE;
+  }
+  if (scope.tenantDeleted) {
+    settleMine(run, scope, unit, 'failed', { reason: TENANT_DELETED, detail: 'The tenant was deleted before this email was sent' });
     return DONE;
   }
   // Suppressed recipients are dropped before SES: not sent, not in `sent`, not in quota use.

@@ -50,6 +50,11 @@ export interface Call {
   authorization?: string;
   /** More request headers (e.g. `Idempotency-Key`). */
   headers?: Record<string, string>;
+  /**
+   * An authorizer answer API Gateway still holds in its cache (AUTHORIZER_CACHE_TTL_SECONDS): the
+   * authorizer is not called again and the handler gets this context, as on AWS within the TTL.
+   */
+  cachedAuthorizerContext?: Record<string, string>;
 }
 
 export interface Reply {
@@ -89,7 +94,7 @@ export async function call(c: Call): Promise<Reply> {
   const authorization = c.authorization ?? (c.key ? `Bearer ${c.key}` : '');
   let context: Record<string, string>;
   try {
-    context = (await authorize(authorization, c.method, fillPath(c.resource, c.pathParameters ?? {}))).context ?? {};
+    context = c.cachedAuthorizerContext ?? (await authorize(authorization, c.method, fillPath(c.resource, c.pathParameters ?? {}))).context ?? {};
   } catch (err) {
     expect((err as Error).message).toBe('Unauthorized');
     const body = { success: false, error: { type: 'AuthenticationError', message: 'Missing or invalid API key' } };

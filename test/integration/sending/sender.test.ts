@@ -10,7 +10,7 @@ import { putAccountSnapshot } from '../../../shared/data/account';
 import { getJob, type Job } from '../../../shared/data/jobs';
 import { getMessage } from '../../../shared/data/messages';
 import { getSendRecord } from '../../../shared/data/send-records';
-import { createTenant } from '../../../shared/data/tenants';
+import { createTenant, markTenantDeleted } from '../../../shared/data/tenants';
 import { loadPlans } from '../../../shared/rules/plans';
 import { type CreateJobDeps, createBulkJob } from '../../../shared/use-cases/sending/create-job';
 import { sendFailedMessageId } from '../../../shared/use-cases/sending/report-failure';
@@ -299,5 +299,24 @@ describe('send-email handler', () => {
     await lowSenders;
     expect(await done()).toBe(true);
     expect(sentTo(bulkJob.id).size).toBe(150);
+  });
+
+  it("settles a deleted tenant's queued units as failed (TenantDeleted) without calling SES, and finishes its job", async () => {
+    const gone = (await createTenant(t.db, new InMemoryUsagePlans(), { name: 'Offboarded', plan: 'pro' })).tenant.id;
+    await verifiedDomain(t.db, gone, 'offboarded.example.org');
+    const job = await createBulkJob(deps(), gone, { from: 'x@offboarded.example.org', subject: 'Hi', text: 'Hello', recipients: recipients(6, 'gone') });
+    // Deleted after the job was accepted and queued, before the sender got to it.
+    expect(await markTenantDeleted(t.db, gone, new Date(), Math.floor(Date.now() / 1000) + 3600)).toBeDefined();
+    await runEventSourceMapping(sqs.sqs, [queues.normal], handler, {
+      concurrency: 1,
+      batchSize: 5,
+      timeoutMs: 30_000,
+      idleMs: 50,
+      until: () => getJob(t.db, gone, job.id).then((j) => j?.status === 'failed' || j?.status === 'completed'),
+    });
+    expect(await getJob(t.db, gone, job.id)).toMatchObject({ status: 'failed', accepted: 0, failed: 6, settled: 6, failureReasons: { TenantDeleted: 6 } });
+    expect(sentTo(job.id).size).toBe(0);
+    // Counted as failed, once, like any unit the sender gives up on.
+    expect(await getMessage(t.db, sendFailedMessageId(job.id, 0))).toMatchObject({ tenantId: gone, jobId: job.id, status: 'failed' });
   });
 });

@@ -15,6 +15,23 @@ function client() {
 }
 
 describe('SDK operator methods', () => {
+  it('deletes a tenant (204 → undefined) and lists deleted tenants only when asked', async () => {
+    const calls: { url: string; method: string }[] = [];
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: String(url), method: init?.method ?? 'GET' });
+      if (init?.method === 'DELETE') return new Response(null, { status: 204 });
+      return new Response(JSON.stringify({ success: true, data: { tenants: [] } }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const mm = new Mailmeter({ apiKey: 'mm_admin', baseUrl: 'https://api.example.com', fetch });
+    await expect(mm.admin.tenants.delete('01HZZZZZZZZZZZZZZZZZZZZZZZ')).resolves.toBeUndefined();
+    await mm.admin.tenants.list({ status: 'deleted' });
+    expect(calls).toEqual([
+      { url: 'https://api.example.com/v1/admin/tenants/01HZZZZZZZZZZZZZZZZZZZZZZZ', method: 'DELETE' },
+      { url: 'https://api.example.com/v1/admin/tenants?status=deleted', method: 'GET' },
+    ]);
+  });
+
+
   it('reads the billing export, creates and reads usage exports, and reads a reconciliation', async () => {
     const { mm, calls } = client();
     expect(await mm.admin.usage.get({ period: '2026-03', limit: 50, cursor: '01HZZZZZZZZZZZZZZZZZZZZZZZ' })).toEqual({ ok: 1 });
