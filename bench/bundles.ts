@@ -38,6 +38,7 @@ const FUNCTION_ENV: Record<string, string> = {
   SCHEDULE_TARGET_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:release-scheduled',
   SCHEDULE_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
   SCHEDULE_DLQ_ARN: 'arn:aws:sqs:us-east-1:123456789012:schedule-failures',
+  TENANT_EXPIRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/tenant-expiry',
   USAGE_EXPORT_BUCKET: 'mailmeter-bench-usage-exports',
   ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
   CONFIGURATION_SET_NAME: 'mailmeter-bench',

@@ -35,7 +35,7 @@ import { type LocalSesState, type RunningLocalSes, startLocalSes } from './ses';
 import { createSqsPoller, type SqsPoller, snsLambdaProcessor, sqsLambdaProcessor } from './sqs-poller';
 import { readStackInfo, runningStackPid, type StackInfo, writeStackInfo } from './stack-info';
 import { createStreamPoller, type StreamHandler } from './stream-poller';
-import { claimInsertFilter, SEND_QUEUES, SES_EVENTS_TOPIC, startTopology, type Topology, WEBHOOK_DELIVERIES_QUEUE } from './topology';
+import { claimInsertFilter, SEND_QUEUES, SES_EVENTS_TOPIC, startTopology, TENANT_EXPIRY_QUEUE, type Topology, WEBHOOK_DELIVERIES_QUEUE } from './topology';
 import { LOCAL_USAGE_PLAN_IDS, LocalUsagePlans } from './usage-plans';
 
 export type { StackInfo } from './stack-info';
@@ -217,6 +217,7 @@ function expectedTopology(region: string, sqsPort: number) {
   return {
     sendQueueUrls: { high: url(SEND_QUEUES.high), normal: url(SEND_QUEUES.normal), low: url(SEND_QUEUES.low) },
     webhookQueueUrl: url(WEBHOOK_DELIVERIES_QUEUE),
+    tenantExpiryQueueUrl: url(TENANT_EXPIRY_QUEUE),
     eventsTopicArn: `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${SES_EVENTS_TOPIC}`,
   };
 }
@@ -344,7 +345,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       adminUsageIdentifierKey,
       schedulerEndpoint: scheduler.endpoint,
     });
-    Object.assign(env, webhookEnvironment(expected.webhookQueueUrl));
+    Object.assign(env, webhookEnvironment(expected.webhookQueueUrl), { TENANT_EXPIRY_QUEUE_URL: expected.tenantExpiryQueueUrl });
     for (const [k, v] of Object.entries(env)) {
       savedEnv.set(k, process.env[k]);
       process.env[k] = v;
@@ -431,7 +432,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       topology.eventsTopicArn !== expected.eventsTopicArn ||
       topology.queues.sendHigh.url !== expected.sendQueueUrls.high ||
       topology.queues.sendNormal.url !== expected.sendQueueUrls.normal ||
-      topology.queues.sendLow.url !== expected.sendQueueUrls.low
+      topology.queues.sendLow.url !== expected.sendQueueUrls.low ||
+      topology.queues.tenantExpiry.url !== expected.tenantExpiryQueueUrl
     ) {
       throw new Error(`fauxqs named its queues or topic differently than expected (${topology.queues.sendHigh.url})`);
     }
@@ -505,6 +507,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           process: sqsLambdaProcessor(deliverer, q.arn, region),
           batchSize: 10,
           concurrency: 2,
+          log,
+        }),
+      );
+    }
+    const expirer = functions.get('expire-tenant-items');
+    if (expirer) {
+      const q = topology.queues.tenantExpiry;
+      pollers.push(
+        createSqsPoller({
+          name: `expire-tenant-items ← ${q.name}`,
+          client: sqs,
+          queueUrl: q.url,
+          process: sqsLambdaProcessor(expirer, q.arn, region),
+          batchSize: 1,
+          concurrency: 1,
           log,
         }),
       );
@@ -612,6 +629,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       aggregator ? 'aggregate-counters ← table stream' : undefined,
       dispatcher ? 'dispatch-webhooks ← table stream (claim inserts)' : undefined,
       deliverer ? 'deliver-webhooks ← webhook-deliveries' : undefined,
+      expirer ? 'expire-tenant-items ← tenant-expiry' : undefined,
       quotaPoller ? `poll-send-quota every ${Math.round(pollIntervalMs / 1000)} s` : undefined,
       domainChecks ? 'verify-domains every 1 s' : undefined,
       redrive ? `redrive-jobs every ${REDRIVE_INTERVAL_MS / 1000} s` : undefined,

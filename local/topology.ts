@@ -26,7 +26,7 @@ export interface QueueRef {
 export interface Topology {
   server: FauxqsServer;
   endpoint: string;
-  queues: { sendHigh: QueueRef; sendNormal: QueueRef; sendLow: QueueRef; sesEvents: QueueRef; sesEventsDirect?: QueueRef; webhookDeliveries: QueueRef };
+  queues: { sendHigh: QueueRef; sendNormal: QueueRef; sendLow: QueueRef; sesEvents: QueueRef; sesEventsDirect?: QueueRef; webhookDeliveries: QueueRef; tenantExpiry: QueueRef };
   eventsTopicArn: string;
   /** The subscription ARN reported to a directly subscribed function (made up; fauxqs keeps its own). */
   eventsSubscriptionArn: string;
@@ -52,6 +52,7 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
     sendLow: queueWithDlq(server, SEND_QUEUES.low),
     sesEvents: queueWithDlq(server, SES_EVENTS_QUEUE),
     webhookDeliveries: queueWithDlq(server, WEBHOOK_DELIVERIES_QUEUE),
+    tenantExpiry: queueWithDlq(server, TENANT_EXPIRY_QUEUE),
   };
   const { topicArn } = server.createTopic(SES_EVENTS_TOPIC);
   // Without raw delivery, as the CDK SqsSubscription default: the queue gets SNS envelopes.
@@ -72,6 +73,8 @@ export async function startTopology(opts: { region: string; ingestMode: 'buffere
 
 /** The queue deliver-webhooks consumes (one message per event per endpoint). */
 export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
+/** The queue expire-tenant-items consumes (offboarding's TTL sweeps). */
+export const TENANT_EXPIRY_QUEUE = 'tenant-expiry';
 
 /** dispatch-webhooks' event source filter, as the stack's: INSERTs of claim items, jobs becoming completed or failed, tenants with a sending status. */
 export const claimInsertFilter = (r: import('aws-lambda').DynamoDBRecord) =>

@@ -11,7 +11,7 @@ import {
   setTenantSending,
   updateTenant,
 } from '../../shared/data/tenants';
-import { sesClient } from '../../shared/platform/aws-clients';
+import { sesClient, sqsClient } from '../../shared/platform/aws-clients';
 import { readConfig } from '../../shared/platform/config';
 import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 import { NotFoundError } from '../../shared/rules/errors';
@@ -22,7 +22,13 @@ import { type OffboardDeps, offboardConfigShape, offboardTenant } from '../../sh
 const deps = readDepsFromEnv();
 const config = readConfig({ ...readConfigShape, ...usagePlanConfigShape, ...offboardConfigShape });
 const usagePlans = usagePlansFromConfig(config);
-const offboard: OffboardDeps = { db: deps.db, usagePlans, ses: sesClient(), retentionDays: config.DELETED_TENANT_RETENTION_DAYS };
+const offboard: OffboardDeps = {
+  db: deps.db,
+  usagePlans,
+  ses: sesClient(),
+  retentionDays: config.DELETED_TENANT_RETENTION_DAYS,
+  expiry: { sqs: sqsClient(), queueUrl: config.TENANT_EXPIRY_QUEUE_URL },
+};
 
 export const handler = httpHandler({
   'POST /v1/admin/tenants': async ({ body, now }) => {

@@ -41,6 +41,8 @@ const DLQ_RETENTION = Duration.days(14);
 
 /** deliver-webhooks' timeout: a batch of ten attempts of at most 10 s each, run side by side, and their writes. */
 export const WEBHOOK_DELIVER_TIMEOUT_SECONDS = 60;
+/** expire-tenant-items' timeout: each invocation sweeps pages until 30 s are left, then queues the rest. */
+export const TENANT_EXPIRY_TIMEOUT_SECONDS = 300;
 
 export interface SendQueue {
   queue: Queue;
@@ -75,6 +77,8 @@ export class MailmeterState extends Construct {
   readonly webhookDispatchFailures: Queue;
   /** Scheduled-send releases that failed: Scheduler's dead-letter queue and release-scheduled's async on-failure destination. */
   readonly scheduleFailures: Queue;
+  /** Offboarding: sweeps of deleted tenants' items, in pieces (shared/use-cases/tenants/expiry.ts). */
+  readonly tenantExpiry: SendQueue;
   readonly alarmTopic: Topic;
   readonly configurationSet: CfnConfigurationSet;
   /** The operator's billing exports (CSV), kept USAGE_EXPORT_RETENTION_DAYS. */
@@ -161,6 +165,8 @@ export class MailmeterState extends Construct {
     this.webhookDeliveries = queue('WebhookDeliveries', Duration.seconds(WEBHOOK_DELIVER_TIMEOUT_SECONDS * 6));
     this.webhookDispatchFailures = this.trackedDlq('WebhookDispatchFailures', removalPolicy);
     this.scheduleFailures = this.trackedDlq('ScheduleFailures', removalPolicy);
+    // Offboarding's TTL sweep of a deleted tenant's items (functions/expire-tenant-items).
+    this.tenantExpiry = queue('TenantExpiry', Duration.seconds(TENANT_EXPIRY_TIMEOUT_SECONDS * 6));
 
     if (stage.ingestMode === 'buffered') {
       this.eventsQueue = queue('SesEventsQueue', Duration.seconds(props.ingestTimeout.toSeconds() * 6));

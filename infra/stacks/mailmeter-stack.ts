@@ -24,7 +24,7 @@ import { plansJson, type StageConfig, stagePlans } from '../config';
 import { MailmeterApi } from '../constructs/api';
 import { type FunctionDefaults, HouseFunction, type HouseFunctionProps, HTTP_TIMEOUT, type TableAccess } from '../constructs/house-function';
 import { Monitoring } from '../constructs/monitoring';
-import { MailmeterState, stageRemovalPolicy, WEBHOOK_DELIVER_TIMEOUT_SECONDS } from '../constructs/state';
+import { MailmeterState, stageRemovalPolicy, TENANT_EXPIRY_TIMEOUT_SECONDS, WEBHOOK_DELIVER_TIMEOUT_SECONDS } from '../constructs/state';
 import { applyNagSuppressions } from '../nag';
 
 export interface MailmeterStackProps extends StackProps {
@@ -110,6 +110,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     'redrive-jobs': { table: 'RW', timeout: Duration.seconds(120) },
     // One scheduled job per invocation: a read, a conditional write, its units, their messages.
     'release-scheduled': { table: 'RW', timeout: Duration.seconds(60) },
+    'expire-tenant-items': { table: 'RW', timeout: Duration.seconds(TENANT_EXPIRY_TIMEOUT_SECONDS) },
   };
 }
 
@@ -453,8 +454,16 @@ export class MailmeterStack extends Stack {
     const usagePlanIds = Object.fromEntries(Object.entries(this.api.usagePlans).map(([plan, up]) => [plan, up.usagePlanId]));
     const adminTenants = functions['admin-tenants'];
     addEnvironment(adminTenants, { USAGE_PLANS_JSON: this.toJsonString(usagePlanIds), DELETED_TENANT_RETENTION_DAYS: String(stage.deletedTenantRetentionDays) });
-    // Offboarding deletes the SES identities Mailmeter created for the tenant's domains.
+    // Offboarding deletes the SES identities Mailmeter created for the tenant's domains, and
+    // queues the TTL sweep of the tenant's items; the sweeper queues the rest of a long sweep itself.
     adminTenants.addToRolePolicy(new PolicyStatement({ actions: ['ses:DeleteEmailIdentity'], resources: [identities] }));
+    const expiryQueue = state.tenantExpiry.queue;
+    const expirer = functions['expire-tenant-items'];
+    for (const fn of [adminTenants, expirer]) {
+      addEnvironment(fn, { TENANT_EXPIRY_QUEUE_URL: expiryQueue.queueUrl });
+      expiryQueue.grantSendMessages(fn);
+    }
+    expirer.addEventSource(new SqsEventSource(expiryQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
     adminTenants.addToRolePolicy(
       new PolicyStatement({
         actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PUT'],

@@ -698,6 +698,7 @@ export const FUNCTIONS = [
   'release-scheduled',
   'verify-domains',
   'redrive-jobs',
+  'expire-tenant-items',
   'dispatch-webhooks',
   'deliver-webhooks',
   'ingest-events',

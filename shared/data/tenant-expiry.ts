@@ -27,13 +27,6 @@ const PAGE = 500;
 /** UpdateItems in flight. */
 const CONCURRENCY = 25;
 
-export interface SweepResult {
-  /** Items that got `expiresAt` (those with it already are not counted). */
-  items: number;
-  /** Counter items written ahead for late counts. */
-  aheadCounters: number;
-}
-
 export function tenantPartitions(tenantId: string): string[] {
   return [keys.tenantPartition(tenantId), keys.counterPartition(tenantId), keys.suppressionPartition(tenantId)];
 }
@@ -77,33 +70,43 @@ async function counterAhead(db: Db, key: Key, expiresAtSeconds: number): Promise
   );
 }
 
-/** Every item of one partition, in pages of PAGE keys. */
-async function sweepPartition(db: Db, pk: string, expiresAtSeconds: number): Promise<number> {
-  let n = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        // What has the TTL already (the counters written ahead, a repeated sweep) is read, not written.
-        FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :exp',
-        ExpressionAttributeValues: { ':pk': pk, ':exp': expiresAtSeconds },
-        ProjectionExpression: 'pk, sk',
-        Limit: PAGE,
-        ExclusiveStartKey,
-      }),
-    );
-    const items = (page.Items ?? []) as Key[];
-    await pooled(items, (k) => expireItem(db, { pk: k.pk, sk: k.sk }, expiresAtSeconds));
-    n += items.length;
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return n;
+/** Where a sweep stands: the partition (index into tenantPartitions) and the page to read next. */
+export interface SweepPosition {
+  partition: number;
+  startKey?: Record<string, unknown>;
 }
 
-/** Gives every item of the tenant's partitions `expiresAtSeconds` (epoch seconds). Idempotent. */
-export async function expireTenantItems(db: Db, tenantId: string, expiresAtSeconds: number, now: Date): Promise<SweepResult> {
+/**
+ * One page of the sweep (PAGE keys, read without the items that have the TTL already): their
+ * `expiresAt` is set, and the position of the next page is returned (undefined: done). A page
+ * that is swept again after a crash is harmless.
+ */
+export async function sweepPage(db: Db, tenantId: string, expiresAtSeconds: number, at: SweepPosition): Promise<{ items: number; next?: SweepPosition }> {
+  const pk = tenantPartitions(tenantId)[at.partition];
+  if (pk === undefined) return { items: 0 };
+  const page = await db.doc.send(
+    new QueryCommand({
+      TableName: db.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      // What has the TTL already (the counters written ahead, a repeated sweep) is read, not written.
+      FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :exp',
+      ExpressionAttributeValues: { ':pk': pk, ':exp': expiresAtSeconds },
+      ProjectionExpression: 'pk, sk',
+      Limit: PAGE,
+      ExclusiveStartKey: at.startKey,
+    }),
+  );
+  const items = (page.Items ?? []) as Key[];
+  await pooled(items, (k) => expireItem(db, { pk: k.pk, sk: k.sk }, expiresAtSeconds));
+  if (page.LastEvaluatedKey) return { items: items.length, next: { partition: at.partition, startKey: page.LastEvaluatedKey } };
+  return { items: items.length, ...(at.partition + 1 < tenantPartitions(tenantId).length ? { next: { partition: at.partition + 1 } } : {}) };
+}
+
+/**
+ * The tenant's day and hour counter items of the next LATE_COUNTER_DAYS days, written ahead with
+ * `expiresAt` (a bounded, fixed amount of work: 31 day and up to 744 hour items).
+ */
+export async function writeCountersAhead(db: Db, tenantId: string, expiresAtSeconds: number, now: Date): Promise<number> {
   const ahead: Key[] = [];
   for (let d = 0; d < LATE_COUNTER_DAYS; d++) {
     const day = addUtcDays(now, d);
@@ -113,9 +116,6 @@ export async function expireTenantItems(db: Db, tenantId: string, expiresAtSecon
       if (hour.getTime() + 3600_000 > now.getTime()) ahead.push(keys.counterHour(tenantId, utcHour(hour)));
     }
   }
-  // Ahead first: a count landing while the partitions are swept finds its item with the TTL.
   await pooled(ahead, (k) => counterAhead(db, k, expiresAtSeconds));
-  let items = 0;
-  for (const pk of tenantPartitions(tenantId)) items += await sweepPartition(db, pk, expiresAtSeconds);
-  return { items, aheadCounters: ahead.length };
+  return ahead.length;
 }

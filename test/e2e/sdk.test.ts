@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import {
@@ -288,6 +289,27 @@ describe('typed errors from the real API', () => {
     await expect(
       eventually('the revoked key to be refused', () => client.dashboard.quota().then(() => 'ok', (e) => e), (r) => r !== 'ok', 30_000),
     ).resolves.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('offboarding: admin.tenants.delete refuses the keys at once, shows the tenant deleted, and the local sweeper gives its items the TTL', async () => {
+    const tenant = await newTenant();
+    const client = new Mailmeter({ apiKey: tenant.apiKey, baseUrl: stack.info.apiUrl });
+    await expect(client.dashboard.quota()).resolves.toMatchObject({ allocated: expect.any(Number) });
+    await expect(admin.admin.tenants.delete(tenant.id)).resolves.toBeUndefined();
+    // No waiting: the local API server calls the authorizer every time, and the API Gateway key is gone.
+    await expect(client.dashboard.quota()).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(admin.admin.tenants.delete(tenant.id)).resolves.toBeUndefined();
+    const shown = await admin.admin.tenants.get(tenant.id);
+    expect(shown).toMatchObject({ status: 'deleted', deleted_at: expect.any(String), expires_at: expect.any(String) });
+    expect((await admin.admin.tenants.list({ status: 'deleted', limit: 100 })).tenants.map((t) => t.id)).toContain(tenant.id);
+    expect((await admin.admin.tenants.list({ limit: 100 })).tenants.map((t) => t.id)).not.toContain(tenant.id);
+    await expect(admin.admin.tenants.update(tenant.id, { plan: 'pro' })).rejects.toBeInstanceOf(ConflictError);
+    // expire-tenant-items, fed by the local tenant-expiry queue, sweeps the tenant's partition.
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.info.dynamodb.endpoint, region: stack.info.region, credentials: stack.info.credentials }));
+    const ttlOfFirstKey = async () =>
+      (await ddb.send(new QueryCommand({ TableName: stack.info.dynamodb.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :k)', ExpressionAttributeValues: { ':pk': `TENANT#${tenant.id}`, ':k': 'KEY#' } }))).Items?.[0]?.expiresAt;
+    await expect(eventually('the sweep to reach the key record', ttlOfFirstKey, (v) => v !== undefined, 30_000)).resolves.toBe(Date.parse(shown.expires_at ?? '') / 1000);
+    ddb.destroy();
   });
 
   it('ForbiddenError for a tenant key on an admin route', async () => {

@@ -142,7 +142,7 @@ describe.each([
   it('grants readers read-only table access, writers read-write, and the page none', () => {
     const s = synth();
     const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage', 'dispatch-webhooks'];
-    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'release-scheduled', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions'];
+    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'release-scheduled', 'expire-tenant-items', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions'];
     expect(new Set([...readers, ...writers, 'web'])).toEqual(new Set(FUNCTIONS));
     for (const name of readers) {
       const text = policyText(s, name);
@@ -171,12 +171,12 @@ describe.each([
     for (const name of FUNCTIONS.filter((n) => n !== 'admin-tenants')) expect(policyText(s, name), name).not.toContain('apigateway:');
   });
 
-  it('lets only the domains API create, read and delete SES identities, and the domain schedule only read them', () => {
+  it('lets only the domains API create, read and delete SES identities, offboarding only delete them, and the domain schedule only read them', () => {
     const s = synth();
     const identityWrites = ['ses:CreateEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes'];
     for (const name of FUNCTIONS) {
       const text = policyText(s, name);
-      for (const action of identityWrites) expect(text.includes(action), `${name} ${action}`).toBe(name === 'domains');
+      for (const action of identityWrites) expect(text.includes(action), `${name} ${action}`).toBe(name === 'domains' || (name === 'admin-tenants' && action === 'ses:DeleteEmailIdentity'));
       expect(text.includes('ses:GetEmailIdentity'), name).toBe(name === 'domains' || name === 'verify-domains');
     }
     expect(policyText(s, 'domains')).toContain(':identity/*');
@@ -213,6 +213,23 @@ describe.each([
     expect(JSON.stringify(env('admin-tenants').USAGE_PLANS_JSON)).toContain(logicalIdOf(s, s.stack.api.usagePlans.pro));
     expect(env('authorizer').ADMIN_USAGE_IDENTIFIER_KEY).toBe(s.stack.api.adminUsageIdentifierKey);
     expect(env('dashboard').LOG_LEVEL).toBe(s.stack.stage.logLevel);
+    expect(env('admin-tenants').DELETED_TENANT_RETENTION_DAYS).toBe(String(s.stack.stage.deletedTenantRetentionDays));
+    for (const n of ['admin-tenants', 'expire-tenant-items'] as const) {
+      expect(env(n).TENANT_EXPIRY_QUEUE_URL).toEqual({ Ref: logicalIdOf(s, s.stack.state.tenantExpiry.queue) });
+    }
+  });
+
+  it('feeds the tenant-expiry queue, with its DLQ, to expire-tenant-items', () => {
+    const s = synth();
+    const queueId = logicalIdOf(s, s.stack.state.tenantExpiry.queue);
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionLogicalId(s, 'expire-tenant-items') },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(resources(s.template)[queueId]?.Properties?.RedrivePolicy).toMatchObject({ deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(s, s.stack.state.tenantExpiry.dlq), 'Arn'] } });
+    expect(s.stack.state.deadLetterQueues.map((q) => q.queue)).toContain(s.stack.state.tenantExpiry.dlq);
   });
 
   it('builds every route of the route table on the REST API, authorized except the public page', () => {
@@ -437,8 +454,8 @@ describe.each([
       });
     }
     // Send queues + their DLQs, the three failure destinations, and in buffered mode the events queue's DLQ.
-    // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13).
-    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 10 : 9);
+    // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13), + tenant-expiry's DLQ (issue 14).
+    expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 11 : 10);
     for (const fn of FUNCTIONS) {
       expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
       expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });

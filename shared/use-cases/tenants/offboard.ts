@@ -11,13 +11,14 @@
  * 4. its webhook endpoints are disabled;
  * 5. every item of its partitions gets `expiresAt` (shared/data/tenant-expiry.ts): counters,
  *    usage and the suppression list stay for billing until the retention ends, then DynamoDB
- *    removes them.
+ *    removes them. The counters of the next days are written ahead here (a fixed amount); the
+ *    sweep of the partitions, as large as the tenant's history, is queued (./expiry.ts).
  */
 import * as z from 'zod';
 import { retireApiKeys } from '../../data/api-keys';
 import type { Db } from '../../data/db';
 import { expiresAt } from '../../data/keys';
-import { expireTenantItems } from '../../data/tenant-expiry';
+import { writeCountersAhead } from '../../data/tenant-expiry';
 import { getTenant, markTenantDeleted, type Tenant } from '../../data/tenants';
 import { disableTenantWebhooks } from '../../data/webhooks';
 import { logger } from '../../platform/powertools';
@@ -25,9 +26,11 @@ import type { UsagePlans } from '../../platform/usage-plans/usage-plans';
 import { NotFoundError } from '../../rules/errors';
 import { DEFAULT_DELETED_TENANT_RETENTION_DAYS } from '../../rules/offboarding';
 import { type DomainDeps, releaseTenantDomains } from '../domains/domains';
+import { type ExpiryQueue, enqueueExpiry } from './expiry';
 
 export const offboardConfigShape = {
   DELETED_TENANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_DELETED_TENANT_RETENTION_DAYS),
+  TENANT_EXPIRY_QUEUE_URL: z.string().url(),
 };
 
 export interface OffboardDeps {
@@ -36,6 +39,8 @@ export interface OffboardDeps {
   ses: DomainDeps['ses'];
   /** Days a deleted tenant's items are kept (stage option deletedTenantRetentionDays). */
   retentionDays: number;
+  /** Where the sweep of the tenant's partitions is queued. */
+  expiry: ExpiryQueue;
 }
 
 /** What a webhook endpoint shows as the reason it was disabled. */
@@ -51,7 +56,8 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, now: 
   await deps.usagePlans.deleteKey(tenant.usageKeyId, tenant.plan);
   const domains = await releaseTenantDomains(deps, tenantId);
   const webhooks = await disableTenantWebhooks(deps.db, tenantId, TENANT_DELETED_REASON, now);
-  const swept = await expireTenantItems(deps.db, tenantId, until, now);
-  logger.info('tenant offboarded', { tenantId, deletedAt: tenant.deleted_at, expiresAt: until, keys, domains, webhooks, ...swept });
+  const aheadCounters = await writeCountersAhead(deps.db, tenantId, until, now);
+  await enqueueExpiry(deps.expiry, { tenantId, expiresAt: until, partition: 0 });
+  logger.info('tenant offboarded; its items are being swept', { tenantId, deletedAt: tenant.deleted_at, expiresAt: until, keys, domains, webhooks, aheadCounters });
   return tenant;
 }

@@ -18,9 +18,10 @@ import { createTenant, getTenant } from '../../../shared/data/tenants';
 import { createWebhook, getWebhook } from '../../../shared/data/webhooks';
 import { hashApiKey } from '../../../shared/rules/api-key';
 import { DEFAULT_DELETED_TENANT_RETENTION_DAYS } from '../../../shared/rules/offboarding';
+import { ExpiryMessage, runExpiry } from '../../../shared/use-cases/tenants/expiry';
 import { verifiedDomain } from '../../support/domains';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
-import { type LocalSqs, startLocalSqs } from '../../support/local-sqs';
+import { type LocalSqs, pollOnce, type SqsHandler, startLocalSqs } from '../../support/local-sqs';
 import { useTestTable } from '../../support/table';
 import { InMemoryUsagePlans } from '../../support/usage-plans';
 import { authorize, call, useApiEnv } from './support';
@@ -31,6 +32,7 @@ let ses: RunningLocalSes;
 let sesClient: SESv2Client;
 let sqs: LocalSqs;
 let admin: string;
+let expiryQueue: string;
 
 const DAY_S = 24 * 3600;
 
@@ -39,7 +41,9 @@ beforeAll(async () => {
   ses = await startLocalSes({ region: LOCAL_REGION, identityVerificationDelayMs: 100 });
   sqs = await startLocalSqs();
   const queue = sqs.createQueue('offboarding-send').url;
+  expiryQueue = sqs.createQueue('offboarding-expiry').url;
   Object.assign(process.env, {
+    TENANT_EXPIRY_QUEUE_URL: expiryQueue,
     AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     SEND_QUEUE_HIGH_URL: queue,
@@ -83,6 +87,17 @@ async function putAll(items: Record<string, unknown>[]) {
   for (let i = 0; i < items.length; i += 25) {
     await t.db.doc.send(new BatchWriteCommand({ RequestItems: { [t.db.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
   }
+}
+
+/** Feeds the tenant-expiry queue to `handler` until it is empty; returns how many messages it took. */
+async function drainExpiry(handler: SqsHandler): Promise<number> {
+  let messages = 0;
+  for (let idle = 0; idle < 2; ) {
+    const got = await pollOnce(sqs.sqs, expiryQueue, handler, { batchSize: 1 });
+    messages += got;
+    idle = got ? 0 : idle + 1;
+  }
+  return messages;
 }
 
 function month(offset: number): string {
@@ -200,6 +215,15 @@ describe('DELETE /v1/admin/tenants/{id}', () => {
     const tenant = await getTenant(t.db, a.id);
     const until = tenant?.expiresAt ?? 0;
     expect(until).toBeGreaterThan(Math.floor(now.getTime() / 1000) + (DEFAULT_DELETED_TENANT_RETENTION_DAYS - 1) * DAY_S);
+    // The history is swept asynchronously: queued, not done in the request.
+    const oldest = keys.counterHour(a.id, utcHour(new Date(now.getTime() - 1200 * 3600_000)));
+    expect((await t.db.doc.send(new GetCommand({ TableName: t.db.tableName, Key: oldest }))).Item?.expiresAt).toBeUndefined();
+    // One page per message, as an invocation short of time does: each queues the rest.
+    const messages = await drainExpiry(async (event) => {
+      for (const r of event.Records) await runExpiry({ db: t.db, sqs: sqs.sqs, queueUrl: expiryQueue }, ExpiryMessage.parse(JSON.parse(r.body)), () => false);
+    });
+    // The tenant's partition, the counters (history and the items written ahead, 500 keys a page), the suppressions.
+    expect(messages).toBeGreaterThanOrEqual(1 + Math.ceil(1260 / 500) + 1);
 
     // Every item of every partition of the tenant: kept, with the TTL.
     const [tenantPart, counters, suppressions] = await Promise.all(tenantPartitions(a.id).map(partitionItems));
@@ -234,6 +258,11 @@ describe('DELETE /v1/admin/tenants/{id}', () => {
     const nextMonthDay = `${month(1)}-02`;
     await putAll([{ ...keys.counterDay(a.id, `${month(-1)}-10`), kind: 'counter', sent: 7, delivered: 6 }]);
     expect((await del(a.id)).status).toBe(204);
+    // The deployed sweeper (functions/expire-tenant-items) takes the queued sweep in one invocation.
+    const { handler } = await import('../../../functions/expire-tenant-items/handler');
+    expect(await drainExpiry(handler as unknown as SqsHandler)).toBe(1);
+    const kept = await t.db.doc.send(new GetCommand({ TableName: t.db.tableName, Key: keys.counterDay(a.id, `${month(-1)}-10`) }));
+    expect(kept.Item).toMatchObject({ sent: 7, expiresAt: (await getTenant(t.db, a.id))?.expiresAt });
     // A late delivery event counted next month (its day item exists ahead, with the TTL).
     await applyCounterChunk(t.db, { batchId: `late-bill-${a.id}`, expectedLastSeq: undefined, lastSeq: '1', updates: [{ key: keys.counterDay(a.id, nextMonthDay), increments: { delivered: 1 } }] });
 

@@ -143,6 +143,7 @@ export function useApiEnv(): Promise<LocalUsagePlans> {
   process.env.SCHEDULE_TARGET_ARN ??= 'arn:aws:lambda:us-east-1:000000000000:function:mailmeter-test-release-scheduled';
   process.env.SCHEDULE_ROLE_ARN ??= 'arn:aws:iam::000000000000:role/mailmeter-test-scheduler';
   process.env.SCHEDULE_DLQ_ARN ??= 'arn:aws:sqs:us-east-1:000000000000:mailmeter-test-schedule-failures';
+  process.env.TENANT_EXPIRY_QUEUE_URL ??= unused('tenant-expiry');
   process.env.LOG_LEVEL = 'SILENT';
   return useLocalApiGateway(process.env.ADMIN_USAGE_IDENTIFIER_KEY);
 }
