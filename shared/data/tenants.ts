@@ -171,6 +171,8 @@ export async function setTenantSending(
   const at = now.toISOString();
   const current = await getTenant(db, tenantId, { consistent: true });
   if (!current) throw new NotFoundError('Tenant not found');
+  // The policy (onlyIfActive) leaves a deleted tenant alone; the operator is told it is deleted.
+  if (current.deleted_at && next.onlyIfActive) return undefined;
   assertNotDeleted(current);
   const sending: SendingStatus = {
     status: next.status,

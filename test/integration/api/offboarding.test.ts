@@ -14,7 +14,7 @@ import { createAdminKey } from '../../../shared/data/api-keys';
 import { applyCounterChunk } from '../../../shared/data/counter-writes';
 import { keys, utcDay, utcHour } from '../../../shared/data/keys';
 import { tenantPartitions } from '../../../shared/data/tenant-expiry';
-import { createTenant, getTenant } from '../../../shared/data/tenants';
+import { createTenant, getTenant, setTenantSending } from '../../../shared/data/tenants';
 import { createWebhook, getWebhook } from '../../../shared/data/webhooks';
 import { hashApiKey } from '../../../shared/rules/api-key';
 import { DEFAULT_DELETED_TENANT_RETENTION_DAYS } from '../../../shared/rules/offboarding';
@@ -185,6 +185,8 @@ describe('DELETE /v1/admin/tenants/{id}', () => {
       expect(r.body.error.type).toBe('ConflictError');
     }
     expect((await getTenant(t.db, a.id))?.plan).toBe('starter');
+    // The reputation policy (late bounces of mail sent before) does not pause it, nor fail on it.
+    expect(await setTenantSending(t.db, a.id, { status: 'paused', by: 'policy', reason: 'bounces', onlyIfActive: true }, new Date())).toBeUndefined();
     // A tenant key cannot delete tenants.
     expect((await call({ method: 'DELETE', resource: '/v1/admin/tenants/{id}', key: b.key, pathParameters: { id: b.id } })).status).toBe(403);
   });
