@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   suppression: () => import('./suppression'),
   'sending-api': () => import('./sending-api'),
   webhooks: () => import('./webhooks'),
+  offboarding: () => import('./offboarding'),
   bundles: () => import('./bundles'),
   cost: () => import('./cost'),
 };

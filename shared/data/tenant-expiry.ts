@@ -10,9 +10,9 @@
  *
  * Counter items are written by ADD, which creates a missing item without a TTL: counts that
  * arrive after the deletion (late SES events of mail sent before it, the sender's TenantDeleted
- * failures) would land in new items that never expire. So the sweep also writes the tenant's
- * day and hour counter items of the next LATE_COUNTER_DAYS days, empty but with `expiresAt`;
- * the ADDs that come later keep it.
+ * failures) would land in new items that never expire. So the sweep first writes the tenant's
+ * day and hour counter items of the next LATE_COUNTER_DAYS days, empty but with `expiresAt`
+ * (writeCountersAhead); the ADDs that come later keep it, and what was created before is swept.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

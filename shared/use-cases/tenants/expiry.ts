@@ -9,7 +9,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import type { Db } from '../../data/db';
-import { type SweepPosition, sweepPage } from '../../data/tenant-expiry';
+import { type SweepPosition, sweepPage, writeCountersAhead } from '../../data/tenant-expiry';
 
 export const ExpiryMessage = z
   .object({
@@ -18,6 +18,8 @@ export const ExpiryMessage = z
     expiresAt: z.number().int().positive(),
     partition: z.number().int().min(0),
     startKey: z.record(z.string(), z.unknown()).optional(),
+    /** On the first message only: write the counter items of the days from here on ahead, before the sweep. */
+    aheadFrom: z.iso.datetime().optional(),
   })
   .strict();
 export type ExpiryMessage = z.infer<typeof ExpiryMessage>;
@@ -38,6 +40,9 @@ export async function enqueueExpiry(q: ExpiryQueue, message: ExpiryMessage): Pro
  */
 export async function runExpiry(deps: { db: Db } & ExpiryQueue, message: ExpiryMessage, hasTime: () => boolean): Promise<{ items: number; done: boolean }> {
   let at: SweepPosition | undefined = { partition: message.partition, ...(message.startKey ? { startKey: message.startKey } : {}) };
+  // Ahead first: a count that lands after the sweep passed the counters finds its item with the
+  // TTL; one that landed before is swept.
+  if (message.aheadFrom) await writeCountersAhead(deps.db, message.tenantId, message.expiresAt, new Date(message.aheadFrom));
   let items = 0;
   do {
     const page: { items: number; next?: SweepPosition } = await sweepPage(deps.db, message.tenantId, message.expiresAt, at);

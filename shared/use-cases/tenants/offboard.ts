@@ -11,14 +11,12 @@
  * 4. its webhook endpoints are disabled;
  * 5. every item of its partitions gets `expiresAt` (shared/data/tenant-expiry.ts): counters,
  *    usage and the suppression list stay for billing until the retention ends, then DynamoDB
- *    removes them. The counters of the next days are written ahead here (a fixed amount); the
- *    sweep of the partitions, as large as the tenant's history, is queued (./expiry.ts).
+ *    removes them. The sweep, as large as the tenant's history, is queued (./expiry.ts).
  */
 import * as z from 'zod';
 import { retireApiKeys } from '../../data/api-keys';
 import type { Db } from '../../data/db';
 import { expiresAt } from '../../data/keys';
-import { writeCountersAhead } from '../../data/tenant-expiry';
 import { getTenant, markTenantDeleted, type Tenant } from '../../data/tenants';
 import { disableTenantWebhooks } from '../../data/webhooks';
 import { logger } from '../../platform/powertools';
@@ -56,8 +54,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, now: 
   await deps.usagePlans.deleteKey(tenant.usageKeyId, tenant.plan);
   const domains = await releaseTenantDomains(deps, tenantId);
   const webhooks = await disableTenantWebhooks(deps.db, tenantId, TENANT_DELETED_REASON, now);
-  const aheadCounters = await writeCountersAhead(deps.db, tenantId, until, now);
-  await enqueueExpiry(deps.expiry, { tenantId, expiresAt: until, partition: 0 });
-  logger.info('tenant offboarded; its items are being swept', { tenantId, deletedAt: tenant.deleted_at, expiresAt: until, keys, domains, webhooks, aheadCounters });
+  await enqueueExpiry(deps.expiry, { tenantId, expiresAt: until, partition: 0, aheadFrom: now.toISOString() });
+  logger.info('tenant offboarded; its items are being swept', { tenantId, deletedAt: tenant.deleted_at, expiresAt: until, keys, domains, webhooks });
   return tenant;
 }

@@ -251,7 +251,8 @@ describe('DELETE /v1/admin/tenants/{id}', () => {
     expect((await call({ method: 'POST', resource: '/v1/admin/tenants/{id}/domains', key: admin, pathParameters: { id: b.id }, body: { domain: a.domain } })).status).toBe(201);
     // Webhooks disabled.
     expect(await getWebhook(t.db, a.id, 'wh-offboard')).toMatchObject({ enabled: false, disabled_reason: 'tenant deleted' });
-  });
+    // Thousands of writes on a shared DynamoDB Local (the three tenants deleted so far, each with its counters written ahead).
+  }, 240_000);
 
   it('the billing export lists the deleted tenant for the periods it sent in, not for later ones in which nothing was counted', async () => {
     // Created 45 days ago (straight through the data layer: the API creates tenants now).
