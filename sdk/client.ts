@@ -30,6 +30,7 @@ import type {
   Email,
   Job,
   JobList,
+  JobListParams,
   ListParams,
   Quota,
   RecipientPage,
@@ -152,8 +153,9 @@ export class Mailmeter {
     /** A job's recipients in request order with their send status, 100 a page; `status` filters. */
     recipients: (id: string, params: { status?: RecipientStatus; cursor?: string } = {}, options?: RequestOptions) =>
       this.request<RecipientPage>('GET', `/v1/jobs/${seg(id)}/recipients`, options, { query: { status: params.status, cursor: params.cursor } }),
-    list: (params: ListParams = {}, options?: RequestOptions) =>
-      this.request<JobList>('GET', '/v1/jobs', options, { query: { limit: params.limit, cursor: params.cursor } }),
+    /** `status` (e.g. `scheduled`) filters each page read: a page can be short; follow `nextCursor`. */
+    list: (params: JobListParams = {}, options?: RequestOptions) =>
+      this.request<JobList>('GET', '/v1/jobs', options, { query: { limit: params.limit, cursor: params.cursor, status: params.status } }),
     /** Cancels what of a scheduled, queued or sending job is not yet handed to SES (409 ConflictError once it finished). */
     cancel: (id: string, options?: RequestOptions) => this.request<Job>('POST', `/v1/jobs/${seg(id)}/cancel`, options),
   };

@@ -27,7 +27,7 @@ export type {
   DomainStatus,
 } from '../shared/contract/domains';
 export type { BatchEmailRequest, BatchEmailResult, Email, EmailStatus, RecipientPage, RecipientStatus, RescheduleEmailRequest } from '../shared/contract/emails';
-export type { Job, JobCounts, JobList, ListParams } from '../shared/contract/jobs';
+export type { Job, JobCounts, JobList, JobListParams, ListParams } from '../shared/contract/jobs';
 export type { BillingPage, BillingRow, CreateUsageExportRequest, DriftReport, UsageExport } from '../shared/contract/operator';
 export type {
   Account,

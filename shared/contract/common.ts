@@ -10,6 +10,20 @@ export const Id = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id re
 export const Timestamp = z.string().meta({ description: 'ISO 8601, UTC', format: 'date-time' });
 export const Count = z.number().int().min(0);
 
+/** The `limit` and `cursor` fields of pageQuery, for a page query with filters of its own (GET /v1/jobs?status=). */
+export function pageFields(maxLimit: number, defaultLimit: number) {
+  return {
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, 'must be an integer')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(maxLimit))
+      .optional()
+      .meta({ description: `1–${maxLimit}, default ${defaultLimit}` }),
+    cursor: Id.optional().meta({ description: 'the `nextCursor` of the previous page' }),
+  };
+}
+
 /** `?limit=&cursor=` (query values are strings); `limit` defaults per route. */
 export function pageQuery(maxLimit: number, defaultLimit: number) {
   return z

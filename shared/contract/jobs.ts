@@ -1,12 +1,25 @@
 /** GET /v1/jobs and GET /v1/jobs/{id}. */
 import * as z from 'zod';
-import { Count, pageQuery, Timestamp } from './common';
+import { Count, pageFields, Timestamp } from './common';
 import { JobStatus, OutcomeCounts, Priority } from './reads';
 
-export const JobsQuery = pageQuery(100, 20);
+/**
+ * `?status=` filters the page read (`limit` jobs, newest first), as DynamoDB filters a Query: a
+ * filtered page can be short, even empty, and still have a `nextCursor`.
+ */
+export const JobsQuery = z
+  .object({
+    ...pageFields(100, 20),
+    status: JobStatus.optional().meta({ description: 'only jobs in this status (e.g. `scheduled`); filters each page read, so follow `nextCursor`' }),
+  })
+  .strict()
+  .transform((q) => ({ limit: q.limit ?? 20, ...(q.cursor ? { cursor: q.cursor } : {}), ...(q.status ? { status: q.status } : {}) }));
 export interface ListParams {
   limit?: number;
   cursor?: string;
+}
+export interface JobListParams extends ListParams {
+  status?: JobStatus;
 }
 
 export const JobCounts = OutcomeCounts;

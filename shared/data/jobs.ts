@@ -162,27 +162,36 @@ export async function getJobForSending(db: Db, tenantId: string, jobId: string):
   return { job: fromItem(out.Item), content: out.Item.content as JobContent };
 }
 
-/** A tenant's jobs, newest first. `cursor` is the id of the last job of the previous page. */
+/**
+ * A tenant's jobs, newest first. `cursor` is the id of the last job read by the previous page.
+ * `status` filters the `limit` jobs read (a filtered page can be short, even empty).
+ */
 export async function listJobs(
   db: Db,
   tenantId: string,
-  opts: { limit: number; cursor?: string },
+  opts: { limit: number; cursor?: string; status?: JobStatus },
 ): Promise<{ jobs: Job[]; nextCursor?: string }> {
   const out = await db.doc.send(
     new QueryCommand({
       TableName: db.tableName,
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':prefix': keys.jobPrefix },
+      ExpressionAttributeValues: {
+        ':pk': keys.tenantPartition(tenantId),
+        ':prefix': keys.jobPrefix,
+        ...(opts.status ? { ':status': opts.status } : {}),
+      },
       ExclusiveStartKey: opts.cursor ? keys.job(tenantId, opts.cursor) : undefined,
       ScanIndexForward: false,
       Limit: opts.limit,
+      ...(opts.status ? { FilterExpression: '#status = :status' } : {}),
       ProjectionExpression: PROJECTION.ProjectionExpression,
-      ExpressionAttributeNames: { ...PROJECTION.ExpressionAttributeNames, '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeNames: { ...PROJECTION.ExpressionAttributeNames, '#pk': 'pk', '#sk': 'sk', ...(opts.status ? { '#status': 'status' } : {}) },
     }),
   );
   const jobs = (out.Items ?? []).map(fromItem);
-  const last = jobs[jobs.length - 1];
-  return { jobs, nextCursor: out.LastEvaluatedKey && last ? last.id : undefined };
+  // The last job read, which a filter may have left out of the page.
+  const lastSk = out.LastEvaluatedKey?.sk;
+  return { jobs, nextCursor: typeof lastSk === 'string' ? lastSk.slice(keys.jobPrefix.length) : undefined };
 }
 
 /** The updated item (or {} without ReturnValues) when the condition held; undefined when it did not. */

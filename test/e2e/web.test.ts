@@ -744,4 +744,31 @@ describe('web dashboard: email lookup, job recipients, operator usage', () => {
       await context.close();
     }
   });
+  it('lists scheduled jobs with their send time in the Scheduled panel and cancels one from there', async () => {
+    const later = await demo.email.send({
+      from: 'hello@example.com',
+      to: [SIM.success],
+      subject: 'Later',
+      text: 'Hi',
+      scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    expect(later.status).toBe('scheduled');
+    const { context, page, problems } = await openPage(1366);
+    try {
+      await connect(page, stack.info.demoTenant.apiKey);
+      await loaded(page);
+      const row = page.locator(`[data-testid="scheduled-row"][data-id="${later.id}"]`);
+      await row.waitFor();
+      expect(await row.getByTestId('scheduled-at').textContent()).toBe(formatDateTime(later.scheduled_at ?? ''));
+      expect(await row.getByTestId('scheduled-recipients').textContent()).toBe(formatCount(1));
+      await page.screenshot({ path: join(OUTPUT_DIR, 'web-scheduled.png'), fullPage: true });
+      await row.getByTestId('scheduled-cancel').click();
+      await row.waitFor({ state: 'detached' });
+      expect((await demo.jobs.get(later.id)).status).toBe('canceled');
+      expect(await page.locator('#panel-scheduled .panel-error:visible').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -14,6 +14,7 @@ import { AuthenticationError, ForbiddenError, MailmeterError, NetworkError, Rate
 import type { RecipientStatus, StatsRange, UsagePeriod } from '../../sdk/types';
 import { RECIPIENT_STATUS_LABELS, renderEmail, renderExport, renderJob, renderRecipients, renderUsageRows } from './details';
 import { currentMonth } from './format';
+import { renderScheduled, SCHEDULED_LOOKBACK } from './scheduled';
 import {
   byId,
   renderAccount,
@@ -174,6 +175,7 @@ async function loadTenant(key: string): Promise<unknown[]> {
       ([d, list, stats]) => renderTemplates(d.templates, list.templates, stats),
     ),
     loadDomains(key),
+    loadScheduled(key),
     panel(
       'panel-webhooks',
       async () => {
@@ -191,6 +193,21 @@ async function loadTenant(key: string): Promise<unknown[]> {
       renderWebhooks,
     ),
   ]);
+}
+
+/** Scheduled jobs among the newest, each cancelable; the list (and the jobs list) reloads after a cancel. */
+function loadScheduled(key: string): Promise<unknown> {
+  const opts = { apiKey: key };
+  const cancel = (id: string) =>
+    void client.jobs
+      .cancel(id, opts)
+      .then(() => Promise.all([loadScheduled(key), panel('panel-jobs', () => client.jobs.list({ limit: JOBS_SHOWN }, opts), (l) => renderJobs(l.jobs, openJob))]))
+      .catch((error) => panelError('panel-scheduled', error));
+  return panel(
+    'panel-scheduled',
+    () => client.jobs.list({ status: 'scheduled', limit: SCHEDULED_LOOKBACK }, opts),
+    (page) => renderScheduled(page.jobs, { cancel, open: openJob }),
+  );
 }
 
 function loadDomains(key: string): Promise<unknown> {

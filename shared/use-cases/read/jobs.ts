@@ -64,7 +64,7 @@ export async function getJobView(db: Db, tenantId: string, jobId: string): Promi
 export async function listJobViews(
   db: Db,
   tenantId: string,
-  opts: { limit: number; cursor?: string },
+  opts: { limit: number; cursor?: string; status?: Job['status'] },
 ): Promise<{ jobs: JobView[]; nextCursor?: string }> {
   const page = await listJobs(db, tenantId, opts);
   const counts = await readJobCounts(

@@ -349,6 +349,29 @@ describe('scheduled sends', () => {
     expect(sentFor(id)).toHaveLength(1);
   });
 
+  it('lists the scheduled jobs with GET /v1/jobs?status=scheduled (a filter over each page read); an unknown status is a 400', async () => {
+    const a = await tenant('List');
+    const later = await send(a, { scheduledAt: inSeconds(3600) });
+    await send(a);
+    const bulkLater = await bulk(a, 2, { scheduledAt: inSeconds(7200) });
+    const listed = await call({ method: 'GET', resource: '/v1/jobs', key: a.key, query: { status: 'scheduled' } });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.jobs.map((j: { id: string }) => j.id)).toEqual([bulkLater.body.data.id, later.body.data.id]);
+    expect(listed.body.data.jobs.every((j: { status: string; scheduled_at?: string }) => j.status === 'scheduled' && j.scheduled_at)).toBe(true);
+    // A page of one job read: the newest (scheduled), then the plain send (filtered out: an empty page that goes on), then the first.
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call({ method: 'GET', resource: '/v1/jobs', key: a.key, query: { status: 'scheduled', limit: '1', ...(cursor ? { cursor } : {}) } });
+      pages.push(page.body.data.jobs.map((j: { id: string }) => j.id));
+      cursor = page.body.data.nextCursor;
+    } while (cursor);
+    expect(pages.slice(0, 3)).toEqual([[bulkLater.body.data.id], [], [later.body.data.id]]);
+    const bad = await call({ method: 'GET', resource: '/v1/jobs', key: a.key, query: { status: 'sleeping' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ type: 'ValidationError', field: 'status' });
+  });
+
   it('keeps Idempotency-Key working with scheduledAt: a retry answers the same scheduled job and creates no second schedule; another time is 409', async () => {
     const a = await tenant('Idempotent');
     const at = inSeconds(3600);
