@@ -169,8 +169,9 @@ describe('scheduled sends', () => {
     await until('the schedule released the job', jobIs(a.id, id, 'queued'));
     const released = (await getJob(t.db, a.id, id)) as Job;
     expect(Date.parse(released.updated_at)).toBeGreaterThanOrEqual(Date.parse(scheduled_at));
-    // Fired once and deleted (ActionAfterCompletion DELETE).
-    expect(scheduleOf(id)).toBeUndefined();
+    // Fired once, then deleted (ActionAfterCompletion DELETE) once the invocation returned.
+    await until('the fired schedule is deleted', () => scheduleOf(id) === undefined);
+    expect(scheduler.deadLetters).toEqual([]);
     await runSender(jobIs(a.id, id, 'completed'));
     expect(sentFor(id)).toHaveLength(1);
     expect((await getEmail(a, id)).body.data).toMatchObject({ status: 'sent', scheduled_at });
