@@ -334,7 +334,7 @@ describe('scheduled sends', () => {
 
   it("holds (deferred) a scheduled send of a tenant paused meanwhile, and sends it once resumed: the tenant's status at send time counts", async () => {
     const a = await tenant('Paused');
-    const res = await send(a, { scheduledAt: inSeconds(1.5) });
+    const res = await send(a, { scheduledAt: inSeconds(3) });
     const id = res.body.data.id as string;
     expect(res.status).toBe(202);
     const paused = await call({ method: 'POST', resource: '/v1/admin/tenants/{id}/pause', key: admin, pathParameters: { id: a.id }, body: { reason: 'list review' } });
@@ -392,7 +392,7 @@ describe('scheduled sends', () => {
 
   it('releases a scheduled job whose schedule never fired through the re-drive, once its time has passed (and not before)', async () => {
     const a = await tenant('Lost');
-    const res = await send(a, { scheduledAt: inSeconds(1.2) });
+    const res = await send(a, { scheduledAt: inSeconds(3) });
     const id = res.body.data.id as string;
     // The schedule is lost (as if the API died between storing the job and creating it).
     const { SchedulerClient, DeleteScheduleCommand } = await import('@aws-sdk/client-scheduler');
@@ -401,7 +401,7 @@ describe('scheduled sends', () => {
     client.destroy();
     const deps = { db: t.db, sqs: sqs.sqs, queues, settings: DEFAULT_REDRIVE_SETTINGS, reportSendFailed: async () => undefined };
     expect(await redriveJob(deps, a.id, id)).toMatchObject({ skipped: true, status: 'scheduled' });
-    await new Promise((r) => setTimeout(r, 2000));
+    await until('its time has passed', () => Date.now() > Date.parse(res.body.data.scheduled_at) + 200);
     expect((await getJob(t.db, a.id, id))?.status).toBe('scheduled');
     expect(await redriveJob(deps, a.id, id)).toMatchObject({ status: 'queued', requeued: 1 });
     await runSender(jobIs(a.id, id, 'completed'));
