@@ -61,6 +61,12 @@ export const stageSettingsSchema = z
     domainCacheTtlSeconds: z.number().int().min(0).max(3600).default(60),
     /** SES identities the sender may send as (names or `*`), scoping ses:SendEmail. */
     sesIdentities: z.array(z.string().min(1)).min(1).default(['*']),
+    /**
+     * SES Tenants: one SES tenant per Mailmeter tenant (associated with the configuration set and
+     * the tenant's domains, under the SES reputation policy of the tenant's mode), TenantName on
+     * every send, SES's own pauses mirrored into the tenant's sending status (README "SES Tenants").
+     */
+    sesTenants: z.boolean().default(false),
     /** Whose list a hard bounce or complaint suppresses the address in: the tenant's, or every tenant's (PRODUCT.md "Suppression"). */
     suppressionScope: z.enum(['tenant', 'account']).default('tenant'),
     /** Days a deleted tenant's counters, usage and suppression list are kept (for billing) before DynamoDB's TTL removes them. */

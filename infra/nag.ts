@@ -5,6 +5,7 @@
  */
 import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { sesTenantPrefix } from '../shared/rules/ses-tenants';
 import { type MailmeterStack, scheduleGroupName } from './stacks/mailmeter-stack';
 
 function logicalId(construct: IConstruct): string {
@@ -103,6 +104,23 @@ export function applyNagSuppressions(stack: MailmeterStack): void {
     id: `AwsSolutions-IAM5[Resource::arn:${partition}:scheduler:${region}:${account}:schedule/${scheduleGroupName(stage)}/*]`,
     reason: "Each scheduled job gets its own one-time schedule, named after the job id at run time; the grant is limited to the stage's schedule group and to create, update and delete.",
   });
+
+  // SES Tenants mode: SES tenants are created per Mailmeter tenant at run time, under this stage's prefix.
+  if (state.sesStatusFailures) {
+    Validations.of(state.sesStatusFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter destination of the SES sending-status rule and of the mirror function\'s async invocations; it is alarmed, not redriven further.',
+    });
+    const tenants = `AwsSolutions-IAM5[Resource::arn:${partition}:ses:${region}:${account}:tenant/${sesTenantPrefix(stage.name)}*]`;
+    const policies = `AwsSolutions-IAM5[Resource::arn:${partition}:ses:${region}:aws:reputation-policy/*]`;
+    for (const fn of [functions['admin-tenants'], functions.domains, functions['send-email']]) {
+      Validations.of(fn).acknowledge(
+        { id: tenants, reason: 'One SES tenant per Mailmeter tenant, created at run time; the names carry this stage\'s prefix, so only this stage\'s tenants match.' },
+        { id: policies, reason: 'The AWS-managed reputation policies (none, standard, strict) a tenant may be put under; they are AWS\'s, not resources of this account.' },
+        { id: anyIdentity, reason: 'A tenant\'s sending domains (identities) are added at run time and associated with its SES tenant; the names are unknown at deploy time.' },
+      );
+    }
+  }
 
   const adminTenants = functions['admin-tenants'];
   const apigw = `arn:aws:apigateway:${region}::`;

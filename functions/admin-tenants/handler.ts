@@ -12,11 +12,13 @@ import {
   updateTenant,
 } from '../../shared/data/tenants';
 import { sesClient, sqsClient } from '../../shared/platform/aws-clients';
-import { readConfig } from '../../shared/platform/config';
+import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { usagePlanConfigShape, usagePlansFromConfig } from '../../shared/platform/usage-plans';
 import { NotFoundError } from '../../shared/rules/errors';
 import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { keyView, tenantView } from '../../shared/use-cases/read/views';
+import { sesTenantsConfigShape, sesTenantsDepsFromConfig } from '../../shared/use-cases/ses-tenants/config';
+import { applyTenantPolicy, resumeByOperator, setUpNewTenant } from '../../shared/use-cases/ses-tenants/ses-tenants';
 import { type OffboardDeps, offboardConfigShape, offboardTenant } from '../../shared/use-cases/tenants/offboard';
 
 const deps = readDepsFromEnv();
@@ -29,10 +31,13 @@ const offboard: OffboardDeps = {
   retentionDays: config.DELETED_TENANT_RETENTION_DAYS,
   expiry: { sqs: sqsClient(), queueUrl: config.TENANT_EXPIRY_QUEUE_URL },
 };
+// SES Tenants mode (stage option sesTenants): undefined when off.
+const sesTenants = sesTenantsDepsFromConfig(readConfig({ ...baseConfigShape, ...sesTenantsConfigShape }), deps.db, sesClient);
 
 export const handler = httpHandler({
   'POST /v1/admin/tenants': async ({ body, now }) => {
     const created = await createTenant(deps.db, usagePlans, body, now);
+    if (sesTenants) await setUpNewTenant(sesTenants, created.tenant.id, now);
     return { ...tenantView(created.tenant, deps.plans), apiKey: created.apiKey, keyId: created.keyId };
   },
   'GET /v1/admin/tenants': async ({ query }) => {
@@ -51,7 +56,7 @@ export const handler = httpHandler({
     return tenantView(t, deps.plans);
   },
   'POST /v1/admin/tenants/{id}/resume': async ({ params, now }) => {
-    const t = await setTenantSending(deps.db, params.id, { status: 'active', by: 'operator' }, now);
+    const t = sesTenants ? await resumeByOperator(deps.db, params.id, now) : await setTenantSending(deps.db, params.id, { status: 'active', by: 'operator' }, now);
     if (!t) throw new NotFoundError('Tenant not found');
     return tenantView(t, deps.plans);
   },
@@ -64,7 +69,11 @@ export const handler = httpHandler({
   'DELETE /v1/admin/tenants/{id}': async ({ params, now }) => {
     await offboardTenant(offboard, params.id, now);
   },
-  'PATCH /v1/admin/tenants/{id}': async ({ params, body, now }) => tenantView(await updateTenant(deps.db, usagePlans, params.id, body, now), deps.plans),
+  'PATCH /v1/admin/tenants/{id}': async ({ params, body, now }) => {
+    const t = await updateTenant(deps.db, usagePlans, params.id, body, now);
+    if (sesTenants && body.reputationPolicy !== undefined) await applyTenantPolicy(sesTenants, t, now);
+    return tenantView(t, deps.plans);
+  },
   'POST /v1/admin/tenants/{id}/keys': async ({ params, now }) => {
     const key = await issueKey(deps.db, params.id, now);
     return { id: key.keyId, apiKey: key.apiKey };

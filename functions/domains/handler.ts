@@ -16,15 +16,19 @@ import {
   removeDomain,
   verifyDomainNow,
 } from '../../shared/use-cases/domains/domains';
+import { sesTenantsConfigShape, sesTenantsDepsFromConfig } from '../../shared/use-cases/ses-tenants/config';
 
-const config = readConfig({ ...baseConfigShape, ...domainConfigShape, AWS_REGION: z.string().min(1) });
+const config = readConfig({ ...baseConfigShape, ...domainConfigShape, ...sesTenantsConfigShape, AWS_REGION: z.string().min(1) });
+const db = tableClient(config.TABLE_NAME);
+const sesTenants = sesTenantsDepsFromConfig(config, db, sesClient);
 const deps: DomainDeps = {
-  db: tableClient(config.TABLE_NAME),
+  db,
   ses: sesClient(),
   region: config.AWS_REGION,
   checkBaseMs: config.DOMAIN_CHECK_BASE_SECONDS * 1000,
   ...(config.MAIL_FROM_SUBDOMAIN ? { mailFromSubdomain: config.MAIL_FROM_SUBDOMAIN } : {}),
   ...(config.CONFIGURATION_SET_NAME ? { configurationSet: config.CONFIGURATION_SET_NAME } : {}),
+  ...(sesTenants ? { sesTenants } : {}),
 };
 
 export const handler = httpHandler({

@@ -9,17 +9,20 @@ import * as z from 'zod';
 import { getAccountSnapshot } from '../../shared/data/account';
 import { attachmentConfigShape } from '../../shared/data/attachments';
 import { suppressionConfigShape } from '../../shared/data/suppressions';
-import { s3Client, sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
+import { s3Client, sesClient, sesSendingClient, sqsClient, tableClient } from '../../shared/platform/aws-clients';
 import { baseConfigShape, readConfig } from '../../shared/platform/config';
 import { lambdaHandler, logger } from '../../shared/platform/powertools';
 import { reportSendFailedVia } from '../../shared/use-cases/sending/report-failure';
 import { cachedAccount, DEFAULT_SENDER_SETTINGS, type SenderDeps, startSendBatch } from '../../shared/use-cases/sending/send-batch';
+import { sesTenantsConfigShape, sesTenantsDepsFromConfig } from '../../shared/use-cases/ses-tenants/config';
+import { ensureSesTenant } from '../../shared/use-cases/ses-tenants/ses-tenants';
 
 const d = DEFAULT_SENDER_SETTINGS;
 const config = readConfig({
   ...baseConfigShape,
   ...suppressionConfigShape,
   ...attachmentConfigShape,
+  ...sesTenantsConfigShape,
   CONFIGURATION_SET_NAME: z.string().min(1),
   SEND_QUEUE_HIGH_URL: z.string().url(),
   SEND_QUEUE_NORMAL_URL: z.string().url(),
@@ -35,6 +38,8 @@ const config = readConfig({
 const db = tableClient(config.TABLE_NAME);
 const ses = sesSendingClient();
 const sqs = sqsClient();
+// SES Tenants mode: TenantName on every send; the SES set-up (its own client, with retries) repaired when missing or refused.
+const sesTenants = sesTenantsDepsFromConfig(config, db, sesClient);
 const deps: SenderDeps = {
   db,
   ses,
@@ -48,10 +53,12 @@ const deps: SenderDeps = {
     maxAttempts: config.SENDER_MAX_ATTEMPTS,
     inProcessRetries: d.inProcessRetries,
     suppressionScope: config.SUPPRESSION_SCOPE,
+    ...(sesTenants ? { sesTenantsStage: sesTenants.stage } : {}),
   },
   account: cachedAccount(() => getAccountSnapshot(db), config.SENDER_ACCOUNT_CACHE_SECONDS * 1000),
   reportSendFailed: reportSendFailedVia(db),
   attachments: { s3: s3Client(), bucket: config.ATTACHMENT_BUCKET },
+  ...(sesTenants ? { repairSesTenant: async (tenantId: string) => void (await ensureSesTenant(sesTenants, tenantId, new Date())) } : {}),
 };
 
 /** Exposed for tests that inject faults on the real clients. */

@@ -79,6 +79,8 @@ export class MailmeterState extends Construct {
   readonly scheduleFailures: Queue;
   /** Offboarding: sweeps of deleted tenants' items, in pieces (shared/use-cases/tenants/expiry.ts). */
   readonly tenantExpiry: SendQueue;
+  /** SES Tenants mode only: SES sending-status events the mirror could not take (EventBridge's and Lambda's on-failure destination). */
+  readonly sesStatusFailures?: Queue;
   readonly alarmTopic: Topic;
   readonly configurationSet: CfnConfigurationSet;
   /** The operator's billing exports (CSV), kept USAGE_EXPORT_RETENTION_DAYS. */
@@ -167,6 +169,7 @@ export class MailmeterState extends Construct {
     this.scheduleFailures = this.trackedDlq('ScheduleFailures', removalPolicy);
     // Offboarding's TTL sweep of a deleted tenant's items (functions/expire-tenant-items).
     this.tenantExpiry = queue('TenantExpiry', Duration.seconds(TENANT_EXPIRY_TIMEOUT_SECONDS * 6));
+    if (stage.sesTenants) this.sesStatusFailures = this.trackedDlq('SesStatusFailures', removalPolicy);
 
     if (stage.ingestMode === 'buffered') {
       this.eventsQueue = queue('SesEventsQueue', Duration.seconds(props.ingestTimeout.toSeconds() * 6));

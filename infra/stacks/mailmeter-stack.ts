@@ -4,7 +4,7 @@
  * comes from StageConfig (cdk.json context), never from code.
  */
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FilterCriteria, FilterRule, type IFunction, Function as LambdaFunctionRef, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -19,6 +19,7 @@ import { ATTACHMENT_PREFIX } from '../../shared/data/attachments';
 import { PRIORITIES } from '../../shared/data/jobs';
 import { ItemKind } from '../../shared/data/keys';
 import { CLAIM_SK_PREFIX } from '../../shared/data/messages';
+import { SES_STATUS_DETAIL_TYPES, sesTenantPrefix } from '../../shared/rules/ses-tenants';
 import { WEB_BUILD_COMMAND } from '../bundling';
 import { plansJson, type StageConfig, stagePlans } from '../config';
 import { MailmeterApi } from '../constructs/api';
@@ -41,6 +42,8 @@ interface FunctionSpec {
   timeout?: Duration;
   memorySize?: number;
   bundling?: HouseFunctionProps['bundling'];
+  /** False: the stage does not deploy this function (a mode it does not use). */
+  enabled?: boolean;
 }
 
 /**
@@ -67,6 +70,11 @@ export const RELEASE_ASYNC_RETRIES = 2;
 export const SCHEDULE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'];
 /** What the domains API may do to SES identities (tenant domains are created at run time, so: identity/*). */
 export const DOMAIN_IDENTITY_ACTIONS = ['ses:CreateEmailIdentity', 'ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes', 'ses:TagResource'];
+/** SES Tenants mode: what sets up (and repairs) a tenant's SES tenant (shared/use-cases/ses-tenants). */
+export const SES_TENANT_SETUP_ACTIONS = ['ses:CreateTenant', 'ses:GetTenant', 'ses:CreateTenantResourceAssociation', 'ses:UpdateReputationEntityPolicy'];
+/** EventBridge retries of a sending-status event the mirror failed on, and for how long (then the DLQ). */
+export const SES_STATUS_RETRY_ATTEMPTS = 8;
+export const SES_STATUS_MAX_EVENT_AGE = Duration.hours(24);
 
 function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
   return {
@@ -111,6 +119,7 @@ function functionSpecs(stage: StageConfig): Record<FunctionName, FunctionSpec> {
     // One scheduled job per invocation: a read, a conditional write, its units, their messages.
     'release-scheduled': { table: 'RW', timeout: Duration.seconds(60) },
     'expire-tenant-items': { table: 'RW', timeout: Duration.seconds(TENANT_EXPIRY_TIMEOUT_SECONDS) },
+    'mirror-ses-status': { table: 'RW', timeout: Duration.seconds(30), enabled: stage.sesTenants },
   };
 }
 
@@ -161,6 +170,7 @@ export class MailmeterStack extends Stack {
     const functions = {} as Record<FunctionName, HouseFunction>;
     for (const name of FUNCTIONS) {
       const spec = specs[name];
+      if (spec.enabled === false) continue;
       const fn = new HouseFunction(this, pascal(name), {
         name,
         defaults,
@@ -360,6 +370,8 @@ export class MailmeterStack extends Stack {
       targets: [new LambdaFunction(functions['verify-domains'], { deadLetterQueue: state.pollFailures, retryAttempts: POLL_RETRY_ATTEMPTS, maxEventAge: Duration.minutes(DOMAIN_CHECK_MINUTES) })],
     });
 
+    if (stage.sesTenants) this.wireSesTenants(stage, { identities, configurationSetArn });
+
     // Nothing stranded: a schedule re-drives jobs whose progress stopped (work lost or parked in
     // a send DLQ) from their own records, through the sparse active-jobs index of the table.
     const redrive = functions['redrive-jobs'];
@@ -435,7 +447,7 @@ export class MailmeterStack extends Stack {
       sameEnvironment: true,
     });
     const handlers = Object.fromEntries(
-      FUNCTIONS.filter((n) => n !== 'authorizer').map((n): [string, IFunction] => [n, n === 'admin-tenants' ? adminTenantsRef : functions[n]]),
+      FUNCTIONS.filter((n) => n !== 'authorizer' && functions[n]).map((n): [string, IFunction] => [n, n === 'admin-tenants' ? adminTenantsRef : functions[n]]),
     ) as Record<HttpFunction, IFunction>;
     this.api = new MailmeterApi(this, 'Http', {
       stage,
@@ -482,6 +494,50 @@ export class MailmeterStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     applyNagSuppressions(this);
+  }
+
+  /**
+   * SES Tenants mode: the functions that set up SES tenants (tenant creation, domains, the
+   * sender's repair) get the mode's settings and exactly those SES actions, on this stage's SES
+   * tenants, identities and configuration set; the sender may send through this stage's tenants;
+   * SES's sending-status events of this stage's tenants reach the mirror, with a DLQ (alarmed like
+   * every DLQ) for what it could not take.
+   */
+  private wireSesTenants(stage: StageConfig, arns: { identities: string; configurationSetArn: string }): void {
+    const { state, functions } = this;
+    const mirror = functions['mirror-ses-status'];
+    const failures = state.sesStatusFailures;
+    if (!mirror || !failures) throw new Error('sesTenants needs the mirror-ses-status function and its DLQ');
+    const prefix = sesTenantPrefix(stage.name);
+    const tenants = this.formatArn({ service: 'ses', resource: 'tenant', resourceName: `${prefix}*` });
+    const policies = this.formatArn({ service: 'ses', account: 'aws', resource: 'reputation-policy', resourceName: '*' });
+    const env = {
+      SES_TENANTS: 'true',
+      SES_ACCOUNT_ID: this.account,
+      CONFIGURATION_SET_NAME: state.configurationSet.ref,
+      REPUTATION_POLICY_MODE: stage.reputationPolicy.mode,
+      SUPPRESSION_SCOPE: stage.suppressionScope,
+    };
+    const setUp = new PolicyStatement({ actions: SES_TENANT_SETUP_ACTIONS, resources: [tenants, arns.identities, arns.configurationSetArn, policies] });
+    for (const fn of [functions['admin-tenants'], functions.domains, functions['send-email']]) {
+      addEnvironment(fn, env);
+      fn.addToRolePolicy(setUp);
+    }
+    // A removed domain leaves its tenant's SES tenant before its identity is deleted.
+    functions.domains.addToRolePolicy(new PolicyStatement({ actions: ['ses:DeleteTenantResourceAssociation'], resources: [tenants, arns.identities] }));
+    functions['send-email'].addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [tenants] }));
+
+    new Rule(this, 'SesSendingStatusRule', {
+      description: `Mailmeter ${stage.name}: SES sending-status changes of this stage's SES tenants`,
+      eventPattern: {
+        source: ['aws.ses'],
+        detailType: [...SES_STATUS_DETAIL_TYPES],
+        resources: Match.prefix(this.formatArn({ service: 'ses', resource: 'tenant', resourceName: prefix })),
+      },
+      targets: [new LambdaFunction(mirror, { deadLetterQueue: failures, retryAttempts: SES_STATUS_RETRY_ATTEMPTS, maxEventAge: SES_STATUS_MAX_EVENT_AGE })],
+    });
+    // EventBridge invokes asynchronously: what still fails after Lambda's own retries lands in the same DLQ.
+    mirror.configureAsyncInvoke({ onFailure: new SqsDestination(failures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
   }
 }
 

@@ -8,7 +8,8 @@
  * It also keeps the account's email identities and SES tenants (registry.ts): CreateEmailIdentity,
  * GetEmailIdentity, ListEmailIdentities, DeleteEmailIdentity, PutEmailIdentityMailFromAttributes,
  * CreateTenant, GetTenant, ListTenants, DeleteTenant, Create/DeleteTenantResourceAssociation,
- * ListTenantResources and ListResourceTenants, at the paths of the SDK's operation schemas. Local
+ * ListTenantResources, ListResourceTenants, UpdateReputationEntityPolicy and GetReputationEntity (for
+ * tenants: the only reputation entities it keeps), at the paths of the SDK's operation schemas. Local
  * identities verify by themselves after `identityVerificationDelayMs`. With
  * `requireVerifiedIdentities`, SendEmail refuses an unverified sender as SES does; with a
  * `TenantName`, it refuses an unknown tenant, resources not associated with the tenant and a
@@ -117,6 +118,11 @@ export interface StartLocalSesOptions extends LocalSesOptions {
   onStateChange?: (state: LocalSesState) => void;
   /** Clock of the identity verification delay (epoch ms); tests may inject one. */
   clock?: () => number;
+  /**
+   * Receives the EventBridge event SES sends when a tenant's sending status changes
+   * (`setTenantSendingStatus`), in the documented shape ("Sending Status Disabled" / "Enabled").
+   */
+  onSendingStatusEvent?: (event: SendingStatusEvent) => void | Promise<void>;
   /** Append-only JSONL record of every accepted message and its events (see the module comment). */
   outboxFile?: string;
   /** On start, events of messages accepted this long before the newest outbox entry are published again (ms, default 15 min). */
@@ -135,6 +141,31 @@ export interface SentMessage extends AcceptedMessage {
   recipients: string[];
   /** The TenantName the message was sent through, if any. */
   tenantName?: string;
+}
+
+/** SES's EventBridge event for a tenant's sending-status change (SES developer guide, "Tenants"). */
+export interface SendingStatusEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Sending Status Disabled' | 'Sending Status Enabled';
+  source: 'aws.ses';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    version: '1.0.0';
+    data: {
+      origin: 'AWS_MANAGED' | 'CUSTOMER_MANAGED';
+      record: { status: TenantSendingStatus; cause: string; lastUpdatedTimestamp: number[] };
+    };
+  };
+}
+
+/** [year, month, day, hour, minute, second, nanoseconds], UTC: how the event writes lastUpdatedTimestamp. */
+function timestampParts(ms: number): number[] {
+  const d = new Date(ms);
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds() * 1_000_000];
 }
 
 export interface LocalSesStats {
@@ -168,8 +199,12 @@ export interface RunningLocalSes {
   importState(state: LocalSesState): void;
   /** Forces an identity's verification status (`undefined` goes back to the delay). */
   setIdentityStatus(identity: string, status: IdentityStatus | undefined): void;
-  /** Sets a tenant's SendingStatus, as SES's reputation management or an operator would. */
-  setTenantSendingStatus(tenantName: string, status: TenantSendingStatus): void;
+  /**
+   * Sets a tenant's SendingStatus, as SES's reputation management (`AWS_MANAGED`, the default) or
+   * an UpdateReputationEntityCustomerManagedStatus call (`CUSTOMER_MANAGED`) would, and answers the
+   * EventBridge event SES sends for it (also handed to `onSendingStatusEvent`).
+   */
+  setTenantSendingStatus(tenantName: string, status: TenantSendingStatus, opts?: { cause?: string; origin?: 'AWS_MANAGED' | 'CUSTOMER_MANAGED' }): Promise<SendingStatusEvent>;
   stop(): Promise<void>;
 }
 
@@ -425,6 +460,13 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       if (!identityPath[2] && method === 'GET') return registry.getEmailIdentity(name);
       if (!identityPath[2] && method === 'DELETE') return registry.deleteEmailIdentity(name);
     }
+    const reputation = /^\/v2\/email\/reputation\/entities\/([^/]+)\/([^/]+)(\/policy)?$/.exec(path);
+    if (reputation) {
+      const type = decodeURIComponent(reputation[1] ?? '');
+      const reference = decodeURIComponent(reputation[2] ?? '');
+      if (reputation[3] && method === 'PUT') return registry.updateReputationEntityPolicy(type, reference, body);
+      if (!reputation[3] && method === 'GET') return registry.getReputationEntity(type, reference);
+    }
     const key = `${method} ${path}`;
     switch (key) {
       case 'POST /v2/email/outbound-emails':
@@ -524,7 +566,29 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       registry.ensureVerified(options.verifiedIdentities ?? []);
     },
     setIdentityStatus: (identity, status) => registry.setIdentityStatus(identity, status),
-    setTenantSendingStatus: (tenantName, status) => registry.setTenantSendingStatus(tenantName, status),
+    async setTenantSendingStatus(tenantName, status, opts = {}) {
+      const t = registry.setTenantSendingStatus(tenantName, status);
+      const at = t.statusChangedAt ?? Date.now();
+      const event: SendingStatusEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': status === 'DISABLED' ? 'Sending Status Disabled' : 'Sending Status Enabled',
+        source: 'aws.ses',
+        account: LOCAL_ACCOUNT_ID,
+        time: new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        region: start.region,
+        resources: [t.arn],
+        detail: {
+          version: '1.0.0',
+          data: {
+            origin: opts.origin ?? 'AWS_MANAGED',
+            record: { status, cause: opts.cause ?? (opts.origin === 'CUSTOMER_MANAGED' ? 'Status manually updated.' : 'Reputation finding.'), lastUpdatedTimestamp: timestampParts(at) },
+          },
+        },
+      };
+      await start.onSendingStatusEvent?.(event);
+      return event;
+    },
     async stop() {
       await flush();
       sns?.destroy();

@@ -42,6 +42,10 @@ export interface StoredTenant {
   tags: SesTag[];
   sendingStatus: TenantSendingStatus;
   suppressionAttributes?: { SuppressedReasons: string[]; SuppressionScope: string };
+  /** The AWS-managed reputation policy (ARN); SES gives a new tenant the standard one. */
+  reputationPolicy?: string;
+  /** Epoch ms of the last sending-status change. */
+  statusChangedAt?: number;
 }
 
 export interface StoredAssociation {
@@ -72,6 +76,8 @@ const seconds = (ms: number) => ms / 1000; // REST-JSON timestamps are epoch sec
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 const TENANT_NAME = /^[A-Za-z0-9_-]+$/;
+/** AWS-managed reputation policies (the pattern CloudFormation's AWS::SES::Tenant validates). */
+const REPUTATION_POLICY = /^arn:[a-z0-9-]+:ses:[a-z0-9-]+:aws:reputation-policy\/(none|standard|strict)$/;
 const ARN_TYPES: Record<string, TenantResourceType> = {
   identity: 'EMAIL_IDENTITY',
   'configuration-set': 'CONFIGURATION_SET',
@@ -217,6 +223,13 @@ export function createRegistry(deps: RegistryDeps) {
     return t;
   }
 
+  function reputationEntity(type: string, reference: string): StoredTenant {
+    if (type !== 'RESOURCE') throw new SesError('BadRequestException', 400, `Invalid reputation entity type: ${type}`);
+    const t = [...tenants.values()].find((x) => x.arn === reference);
+    if (!t) throw new SesError('NotFoundException', 404, `Reputation entity <${reference}> does not exist.`);
+    return t;
+  }
+
   function tenantShape(t: StoredTenant) {
     return {
       TenantName: t.name,
@@ -275,9 +288,39 @@ export function createRegistry(deps: RegistryDeps) {
       changed();
     },
 
-    setTenantSendingStatus(name: string, status: TenantSendingStatus) {
-      tenant(name).sendingStatus = status;
+    /** Returns the tenant after the change (its ARN is what an EventBridge event names). */
+    setTenantSendingStatus(name: string, status: TenantSendingStatus): StoredTenant {
+      const t = tenant(name);
+      t.sendingStatus = status;
+      t.statusChangedAt = deps.now();
       changed();
+      return t;
+    },
+
+    /** UpdateReputationEntityPolicy: RESOURCE entities that are tenants (the local SES keeps no other reputation entity). */
+    updateReputationEntityPolicy(type: string, reference: string, body: Record<string, unknown>) {
+      const t = reputationEntity(type, reference);
+      const policy = body.ReputationEntityPolicy;
+      if (typeof policy !== 'string' || !REPUTATION_POLICY.test(policy)) {
+        throw new SesError('BadRequestException', 400, `Invalid reputation entity policy: ${String(policy)}`);
+      }
+      t.reputationPolicy = policy;
+      changed();
+      return {};
+    },
+
+    getReputationEntity(type: string, reference: string) {
+      const t = reputationEntity(type, reference);
+      return {
+        ReputationEntity: {
+          ReputationEntityReference: t.arn,
+          ReputationEntityType: 'RESOURCE',
+          ReputationManagementPolicy: t.reputationPolicy ?? `arn:aws:ses:${deps.region}:aws:reputation-policy/standard`,
+          AwsSesManagedStatus: { Status: t.sendingStatus, ...(t.statusChangedAt ? { LastUpdatedTimestamp: seconds(t.statusChangedAt) } : {}) },
+          CustomerManagedStatus: { Status: 'ENABLED' },
+          SendingStatusAggregate: t.sendingStatus === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+        },
+      };
     },
 
     findTenant(name: string): StoredTenant | undefined {
@@ -376,6 +419,7 @@ export function createRegistry(deps: RegistryDeps) {
         tags: tags(body.Tags),
         sendingStatus: 'ENABLED',
         ...(suppression ? { suppressionAttributes: suppression } : {}),
+        reputationPolicy: `arn:aws:ses:${deps.region}:aws:reputation-policy/standard`,
       };
       tenants.set(name, t);
       changed();

@@ -705,6 +705,8 @@ export const FUNCTIONS = [
   'aggregate-counters',
   'poll-send-quota',
   'reconcile-counters',
+  // SES Tenants mode only (stage option sesTenants): not deployed otherwise.
+  'mirror-ses-status',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 

@@ -16,6 +16,7 @@ import { AuthenticationError, ConflictError, InternalError, NotFoundError, Sendi
 import { ulid } from '../rules/ids';
 import { loadPlans, PLAN_NAMES, type Plan, type PlanName } from '../rules/plans';
 import { POLICY_MODES, type ReputationPolicy } from '../rules/reputation-policy';
+import { SES_SENDING_STATUSES, type SesSendingStatus } from '../rules/ses-tenants';
 import { type ApiKeyRecord, listApiKeys, newKeyWrites, revokeApiKey } from './api-keys';
 import type { Db } from './db';
 import { ItemKind, keys, utcHour } from './keys';
@@ -56,6 +57,23 @@ export interface Tenant extends TenantLimits {
   deleted_at?: string;
   /** Epoch seconds (the table's TTL attribute): when DynamoDB removes the deleted tenant's items. */
   expiresAt?: number;
+  /** SES Tenants mode: the SES tenant, once it exists with its policy and associations (absent: not set up yet, or the mode is off). */
+  sesTenant?: SesTenantRef;
+  /** SES Tenants mode: the newest sending status SES reported for the SES tenant (older events are ignored). */
+  sesStatus?: SesStatusRecord;
+}
+
+export interface SesTenantRef {
+  name: string;
+  arn?: string;
+  ready_at: string;
+}
+
+export interface SesStatusRecord {
+  status: SesSendingStatus;
+  at: string;
+  origin?: string;
+  cause?: string;
 }
 
 export const SENDING_STATUSES = ['active', 'paused'] as const;
@@ -137,6 +155,8 @@ const tenantItem = z.object({
   reputationPolicy: z.object({ mode: z.enum(POLICY_MODES).optional(), minVolume: z.number().int().min(0).optional() }).optional(),
   deleted_at: z.string().optional(),
   expiresAt: z.number().int().optional(),
+  sesTenant: z.object({ name: z.string().min(1), arn: z.string().optional(), ready_at: z.string() }).optional(),
+  sesStatus: z.object({ status: z.enum(SES_SENDING_STATUSES), at: z.string(), origin: z.string().optional(), cause: z.string().optional() }).optional(),
 });
 
 function fromItem(item: Record<string, unknown>): Tenant {
@@ -159,20 +179,27 @@ export async function getTenant(db: Db, tenantId: string, opts: { consistent?: b
  * Pauses or resumes a tenant's sending. Not a versioned update: it sets only `sending`, so it
  * never loses another field's change (like the template counts). The tenant's entry in the
  * paused list is written or removed in the same transaction. `onlyIfActive` makes a pause
- * conditional (the policy never overrides an operator's or SES's decision, nor pauses twice).
+ * conditional (the policy never overrides an operator's or SES's decision, nor pauses twice);
+ * `onlyIfPausedBy` makes a resume conditional (SES lifts only its own pause, never an operator's).
  * Resuming starts the policy's evaluation window afresh. Undefined when the condition failed.
  */
 export async function setTenantSending(
   db: Db,
   tenantId: string,
-  next: { status: SendingStatus['status']; by: NonNullable<SendingStatus['by']>; reason?: string; onlyIfActive?: boolean },
+  next: {
+    status: SendingStatus['status'];
+    by: NonNullable<SendingStatus['by']>;
+    reason?: string;
+    onlyIfActive?: boolean;
+    onlyIfPausedBy?: NonNullable<SendingStatus['by']>;
+  },
   now: Date,
 ): Promise<Tenant | undefined> {
   const at = now.toISOString();
   const current = await getTenant(db, tenantId, { consistent: true });
   if (!current) throw new NotFoundError('Tenant not found');
-  // The policy (onlyIfActive) leaves a deleted tenant alone; the operator is told it is deleted.
-  if (current.deleted_at && next.onlyIfActive) return undefined;
+  // The policy (onlyIfActive) and SES (onlyIfPausedBy) leave a deleted tenant alone; the operator is told it is deleted.
+  if (current.deleted_at && (next.onlyIfActive || next.onlyIfPausedBy)) return undefined;
   assertNotDeleted(current);
   const sending: SendingStatus = {
     status: next.status,
@@ -192,11 +219,7 @@ export async function setTenantSending(
               TableName: db.tableName,
               Key: keys.tenant(tenantId),
               UpdateExpression: 'SET sending = :sending',
-              ConditionExpression: next.onlyIfActive
-                ? 'attribute_exists(pk) AND attribute_not_exists(deleted_at) AND (attribute_not_exists(sending) OR sending.#status = :active)'
-                : 'attribute_exists(pk) AND attribute_not_exists(deleted_at)',
-              ...(next.onlyIfActive ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
-              ExpressionAttributeValues: { ':sending': sending, ...(next.onlyIfActive ? { ':active': 'active' } : {}) },
+              ...sendingCondition(next, sending),
             },
           },
           paused
@@ -207,7 +230,7 @@ export async function setTenantSending(
     );
   } catch (err) {
     if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
-      if (next.onlyIfActive) return undefined;
+      if (next.onlyIfActive || next.onlyIfPausedBy) return undefined;
       const now = await getTenant(db, tenantId, { consistent: true });
       if (now) assertNotDeleted(now);
       throw new NotFoundError('Tenant not found');
@@ -217,12 +240,78 @@ export async function setTenantSending(
   return { ...current, sending };
 }
 
+/** The condition of a sending change, with the `:sending` value it sets. */
+function sendingCondition(
+  next: { onlyIfActive?: boolean; onlyIfPausedBy?: string },
+  sending: SendingStatus,
+): { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> } {
+  if (next.onlyIfActive) {
+    return {
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_at) AND (attribute_not_exists(sending) OR sending.#status = :active)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sending': sending, ':active': 'active' },
+    };
+  }
+  if (next.onlyIfPausedBy) {
+    return {
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_at) AND sending.#status = :paused AND sending.#by = :by',
+      ExpressionAttributeNames: { '#status': 'status', '#by': 'by' },
+      ExpressionAttributeValues: { ':sending': sending, ':paused': 'paused', ':by': next.onlyIfPausedBy },
+    };
+  }
+  return { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_at)', ExpressionAttributeValues: { ':sending': sending } };
+}
+
 /** What the tenant's counter of the current hour holds now (one GetItem). */
 async function hourBaseline(db: Db, tenantId: string, now: Date): Promise<NonNullable<SendingStatus['evaluationBaseline']>> {
   const hour = utcHour(now);
   const out = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.counterHour(tenantId, hour), ConsistentRead: true }));
   const n = (k: string) => (typeof out.Item?.[k] === 'number' ? (out.Item[k] as number) : 0);
   return { hour, sent: n('sent'), bouncedHard: n('bouncedHard'), complained: n('complained') };
+}
+
+/** SES Tenants mode: records that the tenant's SES tenant exists with its policy and associations. Not versioned: it sets only `sesTenant`. */
+export async function markSesTenantReady(db: Db, tenantId: string, ref: Omit<SesTenantRef, 'ready_at'>, now: Date): Promise<void> {
+  const value: SesTenantRef = { name: ref.name, ...(ref.arn ? { arn: ref.arn } : {}), ready_at: now.toISOString() };
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET sesTenant = :ref',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':ref': value },
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') throw new NotFoundError('Tenant not found');
+    throw err;
+  }
+}
+
+/**
+ * SES Tenants mode: keeps the newest sending status SES reported. EventBridge delivers at least
+ * once and out of order, so a status is written only when it is newer than the one held (and
+ * the same event twice is written once): `stale` means a newer one is held, and the event must
+ * not change the tenant's sending. `unknown`: no such tenant.
+ */
+export async function recordSesStatus(db: Db, tenantId: string, record: SesStatusRecord): Promise<'recorded' | 'stale' | 'unknown'> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET sesStatus = :s',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(sesStatus) OR sesStatus.#at < :at)',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':s': record, ':at': record.at },
+      }),
+    );
+    return 'recorded';
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    return (await getTenant(db, tenantId, { consistent: true })) ? 'stale' : 'unknown';
+  }
 }
 
 /**

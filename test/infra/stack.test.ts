@@ -33,6 +33,11 @@ const EVERY_SES_EVENT_TYPE = [
   'SUBSCRIPTION',
 ];
 
+/** Functions of a mode the stages in cdk.json leave off (SES Tenants: test/infra/ses-tenants.test.ts). */
+const MODE_FUNCTIONS: readonly FunctionName[] = ['mirror-ses-status'];
+/** The functions every stage deploys. */
+const DEPLOYED = FUNCTIONS.filter((n) => !MODE_FUNCTIONS.includes(n));
+
 const dev = () => synthStage('dev');
 const prod = () => synthStage('prod');
 const devVariantStages = withStage('dev', {
@@ -116,8 +121,9 @@ describe.each([
   it('makes one house function per FUNCTIONS entry: Node 22, ARM64, explicit log group, shared env', () => {
     const s = synth();
     const all = Object.entries(resources(s.template)).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(all).toHaveLength(FUNCTIONS.length);
-    for (const name of FUNCTIONS) {
+    expect(all).toHaveLength(DEPLOYED.length);
+    for (const name of MODE_FUNCTIONS) expect(s.stack.functions[name], name).toBeUndefined();
+    for (const name of DEPLOYED) {
       const p = fnProps(s, name);
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
@@ -142,14 +148,14 @@ describe.each([
   it('grants readers read-only table access, writers read-write, and the page none', () => {
     const s = synth();
     const readers: FunctionName[] = ['authorizer', 'dashboard', 'usage', 'stats', 'reputation', 'account', 'jobs', 'admin-usage', 'dispatch-webhooks'];
-    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'release-scheduled', 'expire-tenant-items', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions'];
+    const writers: FunctionName[] = ['templates', 'admin-tenants', 'send-api', 'send-email', 'ingest-events', 'aggregate-counters', 'poll-send-quota', 'domains', 'verify-domains', 'redrive-jobs', 'release-scheduled', 'expire-tenant-items', 'reconcile-counters', 'webhooks', 'deliver-webhooks', 'suppressions', 'mirror-ses-status'];
     expect(new Set([...readers, ...writers, 'web'])).toEqual(new Set(FUNCTIONS));
     for (const name of readers) {
       const text = policyText(s, name);
       expect(text, name).toContain('dynamodb:Query');
       expect(text, name).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
     }
-    for (const name of writers) {
+    for (const name of writers.filter((n) => DEPLOYED.includes(n))) {
       expect(policyText(s, name), name).toMatch(/dynamodb:PutItem.*dynamodb:UpdateItem|dynamodb:UpdateItem.*dynamodb:PutItem/);
     }
     expect(policyText(s, 'web')).not.toContain('dynamodb:');
@@ -157,7 +163,7 @@ describe.each([
 
   it('gives SES SendEmail only to the sender, on the configuration set and identities; GetAccount only to the poller', () => {
     const s = synth();
-    for (const name of FUNCTIONS) {
+    for (const name of DEPLOYED) {
       const text = policyText(s, name);
       expect(text.includes('ses:SendEmail'), name).toBe(name === 'send-email');
       expect(text.includes('ses:GetAccount'), name).toBe(name === 'poll-send-quota');
@@ -168,13 +174,13 @@ describe.each([
     const admin = policyText(s, 'admin-tenants');
     expect(admin).toContain('apigateway:POST');
     expect(admin).toContain('/usageplans/');
-    for (const name of FUNCTIONS.filter((n) => n !== 'admin-tenants')) expect(policyText(s, name), name).not.toContain('apigateway:');
+    for (const name of DEPLOYED.filter((n) => n !== 'admin-tenants')) expect(policyText(s, name), name).not.toContain('apigateway:');
   });
 
   it('lets only the domains API create, read and delete SES identities, offboarding only delete them, and the domain schedule only read them', () => {
     const s = synth();
     const identityWrites = ['ses:CreateEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes'];
-    for (const name of FUNCTIONS) {
+    for (const name of DEPLOYED) {
       const text = policyText(s, name);
       for (const action of identityWrites) expect(text.includes(action), `${name} ${action}`).toBe(name === 'domains' || (name === 'admin-tenants' && action === 'ses:DeleteEmailIdentity'));
       expect(text.includes('ses:GetEmailIdentity'), name).toBe(name === 'domains' || name === 'verify-domains');
@@ -456,7 +462,7 @@ describe.each([
     // Send queues + their DLQs, the three failure destinations, and in buffered mode the events queue's DLQ.
     // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13), + tenant-expiry's DLQ (issue 14).
     expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 11 : 10);
-    for (const fn of FUNCTIONS) {
+    for (const fn of DEPLOYED) {
       expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
       expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
     }

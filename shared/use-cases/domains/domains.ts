@@ -42,6 +42,7 @@ import {
 } from '../../rules/domains';
 import { ConflictError, ForbiddenError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
+import { associateDomain, disassociateDomain, type SesTenantsDeps } from '../ses-tenants/ses-tenants';
 
 export interface DomainDeps {
   db: Db;
@@ -53,6 +54,8 @@ export interface DomainDeps {
   configurationSet?: string;
   /** First wait of the verification schedule (ms); doubles after each check. */
   checkBaseMs?: number;
+  /** SES Tenants mode: a tenant's domains are associated with its SES tenant. */
+  sesTenants?: SesTenantsDeps;
 }
 
 export interface DomainView {
@@ -167,12 +170,28 @@ export async function addDomain(deps: DomainDeps, tenantId: string, input: strin
   await assertFree(deps, tenantId, name.domain, name.registrable);
   const identity = await createIdentity(deps, name.domain);
   const domain = newDomain(tenantId, name, identity, opts.shared ?? !identity.created, deps, now);
+  let claimed: Domain;
   try {
-    return await claimDomain(deps.db, domain);
+    claimed = await claimDomain(deps.db, domain);
   } catch (err) {
     // Lost a race for the name: the identity this call created is not anyone's.
     if (identity.created) await deleteIdentity(deps, name.domain);
     throw err;
+  }
+  await associateWithSesTenant(deps, tenantId, claimed.domain, now);
+  return claimed;
+}
+
+/**
+ * SES Tenants mode: the claimed domain's identity joins the tenant's SES tenant. The claim
+ * stands if this fails: the sender repairs the associations when SES refuses a send for them.
+ */
+async function associateWithSesTenant(deps: DomainDeps, tenantId: string, domain: string, now: Date): Promise<void> {
+  if (!deps.sesTenants) return;
+  try {
+    await associateDomain(deps.sesTenants, tenantId, domain, now);
+  } catch (err) {
+    logger.error('associating a domain with the SES tenant failed; the sender repairs it', { tenantId, domain, error: err as Error });
   }
 }
 
@@ -182,7 +201,9 @@ export async function assignVerifiedDomain(deps: DomainDeps, tenantId: string, i
   const identity = await readIdentity(deps, name.domain);
   if (!identity) throw new ValidationError('domain', `${name.domain} is not an identity in SES; leave out "verified" to create it`);
   if (identity.status !== 'verified') throw new ValidationError('verified', `SES reports ${name.domain} as ${identity.status}, not verified`);
-  return claimDomain(deps.db, newDomain(tenantId, name, { created: false, ...identity }, true, deps, now));
+  const claimed = await claimDomain(deps.db, newDomain(tenantId, name, { created: false, ...identity }, true, deps, now));
+  await associateWithSesTenant(deps, tenantId, claimed.domain, now);
+  return claimed;
 }
 
 /** Asks SES now and records what it says (POST /v1/domains/{id}/verify, and the schedule). */
@@ -214,6 +235,8 @@ async function deleteIdentity(deps: Pick<DomainDeps, 'ses'>, domain: string): Pr
 export async function removeDomain(deps: DomainDeps, tenantId: string, domainId: string): Promise<void> {
   const d = await requireDomain(deps.db, tenantId, domainId);
   await releaseDomain(deps.db, d);
+  // SES refuses to delete an identity that still has tenant associations.
+  if (deps.sesTenants) await disassociateDomain(deps.sesTenants, tenantId, d.domain);
   if (!d.shared) await deleteIdentity(deps, d.domain);
 }
 

@@ -37,6 +37,7 @@ import { logger } from '../../platform/powertools';
 import { backoffMs, effectiveRate, quotaHold, slotOf } from '../../rules/pacing';
 import { RenderError, renderContent } from '../../rules/render';
 import { type ClassifiedSesError, classifySesError } from '../../rules/ses-errors';
+import { sesTenantName } from '../../rules/ses-tenants';
 import { reportSuppressed } from './report-suppressed';
 import { createTicketBroker, TICKET_GRACE_MS, type TicketBroker } from './ticket-broker';
 import { chunkUnits, recipientsOf, type WorkMessage, type WorkUnit, workMessageSchema } from './work-messages';
@@ -67,6 +68,8 @@ export interface SenderSettings {
   inProcessRetries: number;
   /** Whose suppression list a tenant's recipients are checked against (the stage's suppressionScope; default tenant). */
   suppressionScope?: SuppressionScope;
+  /** SES Tenants mode: the stage, whose SES tenant names every SendEmail carries as TenantName. */
+  sesTenantsStage?: string;
 }
 
 export const DEFAULT_SENDER_SETTINGS: Omit<SenderSettings, 'configurationSetName'> = {
@@ -88,6 +91,8 @@ export interface SenderDeps {
   reportSendFailed: (r: SendFailedReport) => Promise<void>;
   /** The attachment bucket (jobs whose attachments did not fit in the job item). */
   attachments?: AttachmentStore;
+  /** SES Tenants mode: sets up (or repairs) a tenant's SES tenant and its associations. */
+  repairSesTenant?: (tenantId: string) => Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -137,9 +142,14 @@ interface Invocation {
   pool: <T>(fn: () => Promise<T>) => Promise<T>;
   tickets: TicketBroker;
   stats: SendStats;
-  /** Each tenant's sending state, read once per invocation. */
+  /** Each tenant's paused reason (undefined: active) and SES tenant readiness, read once per invocation. */
   tenants: Map<string, Promise<TenantState>>;
+  /** SES Tenants mode: repairs of a tenant's SES set-up, at most one of each kind per invocation. */
+  sesRepairs: Map<string, Promise<void>>;
 }
+
+/** What SES answers a SendEmail whose TenantName is unknown or whose resources are not associated with it. */
+const SES_TENANT_SETUP_ERRORS = new Set(['NotFoundException', 'AccessDeniedException']);
 
 /** What every unit of one message needs. */
 interface MessageScope {
@@ -166,6 +176,8 @@ function isCanceled(job: Job): boolean {
 interface TenantState {
   paused?: string;
   deleted?: boolean;
+  /** SES Tenants mode: the SES tenant was set up (the tenant item holds `sesTenant`). */
+  sesReady?: boolean;
 }
 
 /** The failure reason of a deleted tenant's units. */
@@ -193,6 +205,7 @@ export function startSendBatch(deps: SenderDeps, opts: { invocationId: string; d
     tickets: createTicketBroker(deps.db, deps.now ?? Date.now),
     stats: { sent: 0, failed: 0, unconfirmed: 0, skipped: 0, requeued: 0, throttled: 0, suppressed: 0, canceled: 0 },
     tenants: new Map(),
+    sesRepairs: new Map(),
   };
   return {
     stats: run.stats,
@@ -228,6 +241,8 @@ async function sendMessage(run: Invocation, message: WorkMessage): Promise<void>
   // tenant's units are not held: each is settled as failed, so its jobs finish.
   const tenant = await tenantState(run, job.tenantId);
   const hold = tenant.deleted ? { hold: false } : tenant.paused ? { hold: true, reason: tenant.paused } : quotaHold(snapshot);
+  // A tenant whose SES tenant was never set up (a crash after its creation): set it up first.
+  if (!hold.hold && !tenant.deleted && run.settings.sesTenantsStage && !tenant.sesReady) await repairSesTenant(run, job.tenantId, 'missing');
   const everyUnitSettled = (job.settled ?? 0) >= (job.units ?? Number.POSITIVE_INFINITY);
   // A canceled job is not held: its unsent units are settled now, whatever the tenant or quota.
   const later =
@@ -279,18 +294,35 @@ async function loadFiles(run: Invocation, content: JobContent): Promise<Attachme
   return files;
 }
 
-/** Whether the tenant is paused (and why) or deleted: one read per tenant per invocation. */
+/** Whether the tenant is paused (and why) or deleted, and whether its SES tenant is set up: one read per tenant per invocation. */
 function tenantState(run: Invocation, tenantId: string): Promise<TenantState> {
   let known = run.tenants.get(tenantId);
   if (!known) {
     known = getTenant(run.deps.db, tenantId).then((t): TenantState => {
       if (t?.deleted_at) return { deleted: true };
       const s = t ? sendingOf(t) : undefined;
-      return s?.status === 'paused' ? { paused: `Sending paused (${s.by ?? 'operator'}): ${s.reason ?? 'no reason given'}` } : {};
+      return {
+        ...(s?.status === 'paused' ? { paused: `Sending paused (${s.by ?? 'operator'}): ${s.reason ?? 'no reason given'}` } : {}),
+        sesReady: t?.sesTenant !== undefined,
+      };
     });
     run.tenants.set(tenantId, known);
   }
   return known;
+}
+
+/** Runs the tenant's SES set-up once per invocation and kind (`missing`: never set up; `refused`: SES refused a send for it). */
+function repairSesTenant(run: Invocation, tenantId: string, kind: 'missing' | 'refused'): Promise<void> {
+  const repair = run.deps.repairSesTenant;
+  if (!repair) return Promise.resolve();
+  const key = `${kind} ${tenantId}`;
+  let done = run.sesRepairs.get(key);
+  if (!done) {
+    logger.warn('repairing the SES tenant', { tenantId, kind });
+    done = repair(tenantId);
+    run.sesRepairs.set(key, done);
+  }
+  return done;
 }
 
 async function loadJob(run: Invocation, message: WorkMessage): Promise<{ job: Job; content: JobContent }> {
@@ -469,6 +501,7 @@ function renderEmail(settings: SenderSettings, job: Job, content: JobContent, un
     },
     ConfigurationSetName: settings.configurationSetName,
     EmailTags: tags,
+    ...(settings.sesTenantsStage ? { TenantName: sesTenantName(settings.sesTenantsStage, job.tenantId) } : {}),
   };
 }
 
@@ -481,6 +514,7 @@ async function paceAndSend(run: Invocation, scope: MessageScope, unit: WorkUnit,
   const s = run.settings;
   const leaseEnds = claimedAt + s.claimLeaseMs - LEASE_MARGIN_MS;
   let attempts = unit.a ?? 0;
+  let repaired = false;
   for (let retriesHere = 0; ; ) {
     const paced = await pace(run, scope, leaseEnds);
     if (paced === 'again') continue;
@@ -498,6 +532,15 @@ async function paceAndSend(run: Invocation, scope: MessageScope, unit: WorkUnit,
     } catch (err) {
       refused = classifySesError(err);
     }
+    // SES Tenants mode: an unknown SES tenant or a resource not associated with it is Mailmeter's
+    // set-up, not the email: repair it and try once more (SES did not accept this email).
+    if (s.sesTenantsStage && !repaired && refused.class === 'permanent' && SES_TENANT_SETUP_ERRORS.has(refused.code)) {
+      repaired = true;
+      await repairSesTenant(run, scope.job.tenantId, 'refused');
+      continue;
+    }
+    // SES Tenants mode: SES paused the tenant (its Disabled event pauses it here too): hold, lose nothing.
+    if (s.sesTenantsStage && refused.code === 'SendingPausedException') return giveBack(run, scope, unit, attempts, s.holdDelaySeconds, `SES: ${refused.message}`);
     switch (refused.class) {
       case 'permanent':
         settleMine(run, scope, unit, 'failed', { reason: refused.code, detail: refused.message });

@@ -181,17 +181,17 @@ describe('local SES v2 SendEmail with a TenantName', () => {
   it('refuses a DISABLED tenant with SendingPausedException and sends again once REINSTATED or ENABLED', async () => {
     const { tenant, domain, identityArn } = await tenantWithDomain();
     await client.send(new CreateTenantResourceAssociationCommand({ TenantName: tenant, ResourceArn: identityArn }));
-    ses.setTenantSendingStatus(tenant, 'DISABLED');
+    await ses.setTenantSendingStatus(tenant, 'DISABLED');
     expect((await client.send(new GetTenantCommand({ TenantName: tenant }))).Tenant?.SendingStatus).toBe('DISABLED');
     await expect(client.send(email(`news@${domain}`, { TenantName: tenant }))).rejects.toMatchObject({
       name: 'SendingPausedException',
       $metadata: { httpStatusCode: 400 },
     });
-    ses.setTenantSendingStatus(tenant, 'REINSTATED');
+    await ses.setTenantSendingStatus(tenant, 'REINSTATED');
     await expect(client.send(email(`news@${domain}`, { TenantName: tenant }))).resolves.toHaveProperty('MessageId');
-    ses.setTenantSendingStatus(tenant, 'ENABLED');
+    await ses.setTenantSendingStatus(tenant, 'ENABLED');
     await expect(client.send(email(`news@${domain}`, { TenantName: tenant }))).resolves.toHaveProperty('MessageId');
-    expect(() => ses.setTenantSendingStatus(unique('ghost'), 'DISABLED')).toThrow(/does not exist/);
+    await expect(ses.setTenantSendingStatus(unique('ghost'), 'DISABLED')).rejects.toThrow(/does not exist/);
   });
 
   it('still checks the sender: an associated but unverified identity is MessageRejected', async () => {
