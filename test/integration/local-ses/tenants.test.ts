@@ -1,7 +1,8 @@
 /**
  * SES tenants on the local SES v2 endpoint, driven by the real SESv2Client: tenant CRUD, resource
  * associations, and SendEmail with a TenantName (unknown tenant, resources not associated with it,
- * a DISABLED tenant).
+ * a DISABLED tenant); a tenant's reputation policy (UpdateReputationEntityPolicy, GetReputationEntity)
+ * and the EventBridge event of a sending-status change.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,6 +12,7 @@ import {
   DeleteEmailIdentityCommand,
   DeleteTenantCommand,
   DeleteTenantResourceAssociationCommand,
+  GetReputationEntityCommand,
   GetTenantCommand,
   ListResourceTenantsCommand,
   ListTenantResourcesCommand,
@@ -18,6 +20,7 @@ import {
   SESv2Client,
   SESv2ServiceException,
   SendEmailCommand,
+  UpdateReputationEntityPolicyCommand,
 } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
@@ -212,6 +215,56 @@ describe('local SES v2 SendEmail with a TenantName', () => {
     } finally {
       c.destroy();
       await restarted.stop();
+    }
+  });
+
+  it("sets a tenant's AWS-managed reputation policy (standard when created), with SES's errors", async () => {
+    const { tenant } = await tenantWithDomain();
+    const arn = (await client.send(new GetTenantCommand({ TenantName: tenant }))).Tenant?.TenantArn ?? '';
+    const entity = () => client.send(new GetReputationEntityCommand({ ReputationEntityType: 'RESOURCE', ReputationEntityReference: arn }));
+    expect((await entity()).ReputationEntity).toMatchObject({
+      ReputationEntityReference: arn,
+      ReputationEntityType: 'RESOURCE',
+      ReputationManagementPolicy: `arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/standard`,
+      SendingStatusAggregate: 'ENABLED',
+    });
+    const update = (policy: string, reference = arn, type = 'RESOURCE') =>
+      client.send(new UpdateReputationEntityPolicyCommand({ ReputationEntityType: type as 'RESOURCE', ReputationEntityReference: reference, ReputationEntityPolicy: policy }));
+    await update(`arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/strict`);
+    expect((await entity()).ReputationEntity?.ReputationManagementPolicy).toBe(`arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/strict`);
+    await expect(update(`arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/lenient`)).rejects.toMatchObject({ name: 'BadRequestException' });
+    await expect(update(`arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/none`, `${ARN}:tenant/ghost/tn-0`)).rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(update(`arn:aws:ses:${LOCAL_REGION}:aws:reputation-policy/none`, arn, 'TENANT')).rejects.toMatchObject({ name: 'BadRequestException' });
+    await ses.setTenantSendingStatus(tenant, 'DISABLED');
+    expect((await entity()).ReputationEntity).toMatchObject({ AwsSesManagedStatus: { Status: 'DISABLED' }, SendingStatusAggregate: 'DISABLED' });
+  });
+
+  it('answers (and hands to onSendingStatusEvent) the EventBridge event of a sending-status change', async () => {
+    const seen: unknown[] = [];
+    const own = await startLocalSes({ region: LOCAL_REGION, onSendingStatusEvent: (e) => void seen.push(e) });
+    const c = new SESv2Client({ endpoint: own.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    try {
+      const tenant = unique('ev');
+      const created = await c.send(new CreateTenantCommand({ TenantName: tenant }));
+      const event = await own.setTenantSendingStatus(tenant, 'DISABLED', { cause: 'High bounce rate.' });
+      expect(event).toMatchObject({
+        version: '0',
+        'detail-type': 'Sending Status Disabled',
+        source: 'aws.ses',
+        account: '000000000000',
+        region: LOCAL_REGION,
+        resources: [created.TenantArn],
+        detail: { version: '1.0.0', data: { origin: 'AWS_MANAGED', record: { status: 'DISABLED', cause: 'High bounce rate.' } } },
+      });
+      expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const [y, mo, d, h, mi, sec, ns] = event.detail.data.record.lastUpdatedTimestamp;
+      expect(new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, sec, (ns ?? 0) / 1e6)).getTime()).toBeGreaterThan(Date.now() - 60_000);
+      const enabled = await own.setTenantSendingStatus(tenant, 'REINSTATED', { origin: 'CUSTOMER_MANAGED' });
+      expect(enabled).toMatchObject({ 'detail-type': 'Sending Status Enabled', detail: { data: { origin: 'CUSTOMER_MANAGED', record: { status: 'REINSTATED' } } } });
+      expect(seen).toEqual([event, enabled]);
+    } finally {
+      c.destroy();
+      await own.stop();
     }
   });
 });
