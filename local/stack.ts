@@ -83,6 +83,13 @@ export interface LocalStackOptions {
   accessLog?: boolean;
   /** Aborting stops a start in progress at the next step (Ctrl-C while starting). */
   signal?: AbortSignal;
+  /**
+   * SES Tenants mode (the stage option `sesTenants`; default: MAILMETER_SES_TENANTS=true): one
+   * SES tenant per tenant in the local SES, TenantName on every send, and the local SES's
+   * sending-status events (setTenantSendingStatus, UpdateReputationEntityCustomerManagedStatus)
+   * delivered to mirror-ses-status as EventBridge would.
+   */
+  sesTenants?: boolean;
 }
 
 export interface LocalStack {
@@ -103,8 +110,11 @@ function handlerEnvironment(p: {
   pollIntervalSeconds: number;
   adminUsageIdentifierKey: string;
   schedulerEndpoint: string;
+  sesTenants: boolean;
 }): Record<string, string> {
   return {
+    // SES Tenants mode: the SES resources' ARNs name the local SES's account.
+    ...(p.sesTenants ? { SES_TENANTS: 'true', SES_ACCOUNT_ID: LOCAL_ACCOUNT_ID } : {}),
     TABLE_NAME: p.tableName,
     STAGE: 'local',
     AWS_REGION: p.region,
@@ -227,11 +237,11 @@ function expectedTopology(region: string, sqsPort: number) {
  * `web` inlines the built page at bundle time (esbuild text loader); locally the API serves the
  * same page, built at start, through functions/web's servePage.
  */
-async function loadFunctions(region: string, log: (line: string) => void) {
+async function loadFunctions(region: string, log: (line: string) => void, notDeployed: readonly FunctionName[]) {
   const functions = new Map<FunctionName, LoadedFunction>();
   const missing: string[] = [];
   const broken: string[] = [];
-  for (const name of FUNCTIONS.filter((n) => n !== 'web')) {
+  for (const name of FUNCTIONS.filter((n) => n !== 'web' && !notDeployed.includes(n))) {
     try {
       const fn = await loadFunction(name, region);
       if (fn) functions.set(name, fn);
@@ -267,6 +277,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const region = LOCAL_REGION;
   const ingestMode = opts.ingestMode ?? 'buffered';
   const pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const sesTenants = opts.sesTenants ?? process.env.MAILMETER_SES_TENANTS === 'true';
+  /** SES Tenants mode: the mirror of the local SES's sending-status events (set once the functions are loaded). */
+  let mirror: LoadedFunction | undefined;
   const dataDir = opts.dataDir ?? defaultDataDir();
   const stackJson = stackJsonPath(dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -344,6 +357,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       pollIntervalSeconds: Math.max(1, Math.round(pollIntervalMs / 1000)),
       adminUsageIdentifierKey,
       schedulerEndpoint: scheduler.endpoint,
+      sesTenants,
     });
     Object.assign(env, webhookEnvironment(expected.webhookQueueUrl), { TENANT_EXPIRY_QUEUE_URL: expected.tenantExpiryQueueUrl });
     for (const [k, v] of Object.entries(env)) {
@@ -397,13 +411,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           ...sesStatePersistence(opts.inMemory ? undefined : join(dataDir, 'ses-identities.json')),
           // Accepted sends and their events survive a stop (replayed below, once the topic exists).
           ...(opts.inMemory ? {} : { outboxFile: join(dataDir, SES_OUTBOX_FILE) }),
+          // SES Tenants mode: the default bus's rule → mirror-ses-status (loaded alongside).
+          onSendingStatusEvent: async (event) => {
+            if (!mirror) return;
+            try {
+              await mirror.invoke(event);
+            } catch (err) {
+              log(`[mirror-ses-status] failed: ${(err as Error).message}`);
+            }
+          },
         }),
         (x) => x.stop(),
       ).then((x) => {
         log(`  SES v2 on ${x.endpoint} (mailbox simulator; events → ${expected.eventsTopicArn})`);
         return x;
       }),
-      loadFunctions(region, log).then((r) => {
+      loadFunctions(region, log, sesTenants ? [] : ['mirror-ses-status']).then((r) => {
         log(
           `  ${r.functions.size} functions loaded (+ the web page) at ${Date.now() - t0} ms` +
             `${r.missing.length ? `; not written yet: ${r.missing.join(', ')}` : ''}` +
@@ -427,6 +450,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const topology = topologyR.value;
     const ses = sesR.value;
     const functions = functionsR.value.functions;
+    mirror = functions.get('mirror-ses-status');
     const webPage = webR.value;
     if (
       topology.eventsTopicArn !== expected.eventsTopicArn ||
@@ -634,6 +658,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       domainChecks ? 'verify-domains every 1 s' : undefined,
       redrive ? `redrive-jobs every ${REDRIVE_INTERVAL_MS / 1000} s` : undefined,
       releaser ? `release-scheduled ← Scheduler (${scheduler.endpoint})` : undefined,
+      mirror ? 'mirror-ses-status ← SES sending-status events (SES Tenants mode)' : undefined,
     ].filter(Boolean);
     log(`• Event sources: ${wired.length ? wired.join('; ') : 'none yet'}`);
 

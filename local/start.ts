@@ -1,5 +1,5 @@
 /**
- * `npm start [-- --demo] [-- --in-memory] [-- --port N] [-- --direct] [-- --access-log]`:
+ * `npm start [-- --demo] [-- --in-memory] [-- --port N] [-- --direct] [-- --access-log] [-- --ses-tenants]`:
  * runs the whole system locally and prints its URLs and keys. Ctrl-C (SIGINT) or SIGTERM stops
  * every part; data is kept in `.local/` (or MAILMETER_LOCAL_DIR) for the next start.
  */
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     direct: { type: 'boolean', default: false },
     'access-log': { type: 'boolean', default: false },
     'poll-interval': { type: 'string' },
+    'ses-tenants': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -28,7 +29,8 @@ if (values.help) {
   --direct           SNS invokes the ingester directly (default: through the ses-events queue)
   --poll-interval S  quota poller period in seconds (default 15)
   --access-log       log every API request
-environment: MAILMETER_LOCAL_DIR moves the data directory (default .local/)`);
+  --ses-tenants      SES Tenants mode (the stage option sesTenants): one SES tenant per tenant
+environment: MAILMETER_LOCAL_DIR moves the data directory (default .local/); MAILMETER_SES_TENANTS=true as --ses-tenants`);
   process.exit(0);
 }
 
@@ -60,6 +62,7 @@ const starting: Promise<LocalStack | undefined> = startLocalStack({
   ingestMode: values.direct ? 'direct' : 'buffered',
   pollIntervalMs: pollSeconds * 1000,
   accessLog: values['access-log'],
+  ...(values['ses-tenants'] ? { sesTenants: true } : {}),
   log: (line) => console.log(line),
   signal: abortStart.signal,
 }).catch((err) => {

@@ -8,8 +8,10 @@
  * It also keeps the account's email identities and SES tenants (registry.ts): CreateEmailIdentity,
  * GetEmailIdentity, ListEmailIdentities, DeleteEmailIdentity, PutEmailIdentityMailFromAttributes,
  * CreateTenant, GetTenant, ListTenants, DeleteTenant, Create/DeleteTenantResourceAssociation,
- * ListTenantResources, ListResourceTenants, UpdateReputationEntityPolicy and GetReputationEntity (for
- * tenants: the only reputation entities it keeps), at the paths of the SDK's operation schemas. Local
+ * ListTenantResources, ListResourceTenants, UpdateReputationEntityPolicy,
+ * UpdateReputationEntityCustomerManagedStatus and GetReputationEntity (for tenants: the only
+ * reputation entities it keeps), at the paths of the SDK's operation schemas. A tenant's
+ * sending-status change is announced as the EventBridge event SES sends (`onSendingStatusEvent`). Local
  * identities verify by themselves after `identityVerificationDelayMs`. With
  * `requireVerifiedIdentities`, SendEmail refuses an unverified sender as SES does; with a
  * `TenantName`, it refuses an unknown tenant, resources not associated with the tenant and a
@@ -52,7 +54,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { parseAttachments } from './attachments';
 import { SesError } from './errors';
 import { type AcceptedMessage, bareAddress, LOCAL_ACCOUNT_ID, type SesEventRecord, simulatedEvents } from './event-records';
-import { createRegistry, type IdentityStatus, type LocalSesState, type TenantSendingStatus } from './registry';
+import { createRegistry, type IdentityStatus, type LocalSesState, type StoredTenant, type TenantSendingStatus } from './registry';
 
 export type InjectedError =
   | 'MessageRejected'
@@ -435,6 +437,31 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     return { MessageId: m.messageId };
   }
 
+  /** The EventBridge event SES sends for a tenant's sending-status change, handed to onSendingStatusEvent. */
+  async function announceStatus(t: StoredTenant, opts: { cause?: string; origin?: 'AWS_MANAGED' | 'CUSTOMER_MANAGED' }): Promise<SendingStatusEvent> {
+    const status = t.sendingStatus;
+    const at = t.statusChangedAt ?? Date.now();
+    const event: SendingStatusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': status === 'DISABLED' ? 'Sending Status Disabled' : 'Sending Status Enabled',
+      source: 'aws.ses',
+      account: LOCAL_ACCOUNT_ID,
+      time: new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      region: start.region,
+      resources: [t.arn],
+      detail: {
+        version: '1.0.0',
+        data: {
+          origin: opts.origin ?? 'AWS_MANAGED',
+          record: { status, cause: opts.cause ?? (opts.origin === 'CUSTOMER_MANAGED' ? 'Status manually updated.' : 'Reputation finding.'), lastUpdatedTimestamp: timestampParts(at) },
+        },
+      },
+    };
+    await start.onSendingStatusEvent?.(event);
+    return event;
+  }
+
   function getAccount() {
     const max24 = options.max24HourSend ?? 200;
     return {
@@ -460,11 +487,19 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
       if (!identityPath[2] && method === 'GET') return registry.getEmailIdentity(name);
       if (!identityPath[2] && method === 'DELETE') return registry.deleteEmailIdentity(name);
     }
-    const reputation = /^\/v2\/email\/reputation\/entities\/([^/]+)\/([^/]+)(\/policy)?$/.exec(path);
+    const reputation = /^\/v2\/email\/reputation\/entities\/([^/]+)\/([^/]+)(\/policy|\/customer-managed-status)?$/.exec(path);
     if (reputation) {
       const type = decodeURIComponent(reputation[1] ?? '');
       const reference = decodeURIComponent(reputation[2] ?? '');
-      if (reputation[3] && method === 'PUT') return registry.updateReputationEntityPolicy(type, reference, body);
+      if (reputation[3] === '/policy' && method === 'PUT') return registry.updateReputationEntityPolicy(type, reference, body);
+      if (reputation[3] === '/customer-managed-status' && method === 'PUT') {
+        const t = registry.updateCustomerManagedStatus(type, reference, body);
+        // SES sends its EventBridge event after answering.
+        void announceStatus(t, { origin: 'CUSTOMER_MANAGED' }).catch((err: unknown) => {
+          if (!start.quiet) console.error(`local SES: sending-status event failed: ${String(err)}`);
+        });
+        return {};
+      }
       if (!reputation[3] && method === 'GET') return registry.getReputationEntity(type, reference);
     }
     const key = `${method} ${path}`;
@@ -567,27 +602,7 @@ export async function startLocalSes(start: StartLocalSesOptions): Promise<Runnin
     },
     setIdentityStatus: (identity, status) => registry.setIdentityStatus(identity, status),
     async setTenantSendingStatus(tenantName, status, opts = {}) {
-      const t = registry.setTenantSendingStatus(tenantName, status);
-      const at = t.statusChangedAt ?? Date.now();
-      const event: SendingStatusEvent = {
-        version: '0',
-        id: randomUUID(),
-        'detail-type': status === 'DISABLED' ? 'Sending Status Disabled' : 'Sending Status Enabled',
-        source: 'aws.ses',
-        account: LOCAL_ACCOUNT_ID,
-        time: new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
-        region: start.region,
-        resources: [t.arn],
-        detail: {
-          version: '1.0.0',
-          data: {
-            origin: opts.origin ?? 'AWS_MANAGED',
-            record: { status, cause: opts.cause ?? (opts.origin === 'CUSTOMER_MANAGED' ? 'Status manually updated.' : 'Reputation finding.'), lastUpdatedTimestamp: timestampParts(at) },
-          },
-        },
-      };
-      await start.onSendingStatusEvent?.(event);
-      return event;
+      return announceStatus(registry.setTenantSendingStatus(tenantName, status), opts);
     },
     async stop() {
       await flush();

@@ -309,6 +309,23 @@ export function createRegistry(deps: RegistryDeps) {
       return {};
     },
 
+    /**
+     * UpdateReputationEntityCustomerManagedStatus. The local SES keeps one sending status per
+     * tenant (SES keeps the customer-managed and the AWS-managed one and sends if both allow), so
+     * this sets that status; answers the tenant for the EventBridge event SES sends.
+     */
+    updateCustomerManagedStatus(type: string, reference: string, body: Record<string, unknown>): StoredTenant {
+      const t = reputationEntity(type, reference);
+      const status = body.SendingStatus;
+      if (status !== 'ENABLED' && status !== 'DISABLED' && status !== 'REINSTATED') {
+        throw new SesError('BadRequestException', 400, `Invalid sending status: ${String(status)}`);
+      }
+      t.sendingStatus = status;
+      t.statusChangedAt = deps.now();
+      changed();
+      return t;
+    },
+
     getReputationEntity(type: string, reference: string) {
       const t = reputationEntity(type, reference);
       return {

@@ -20,6 +20,7 @@ import {
   SESv2Client,
   SESv2ServiceException,
   SendEmailCommand,
+  UpdateReputationEntityCustomerManagedStatusCommand,
   UpdateReputationEntityPolicyCommand,
 } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,6 +263,21 @@ describe('local SES v2 SendEmail with a TenantName', () => {
       const enabled = await own.setTenantSendingStatus(tenant, 'REINSTATED', { origin: 'CUSTOMER_MANAGED' });
       expect(enabled).toMatchObject({ 'detail-type': 'Sending Status Enabled', detail: { data: { origin: 'CUSTOMER_MANAGED', record: { status: 'REINSTATED' } } } });
       expect(seen).toEqual([event, enabled]);
+
+      // The operator's switch on SES (UpdateReputationEntityCustomerManagedStatus): the same event, CUSTOMER_MANAGED.
+      await c.send(
+        new UpdateReputationEntityCustomerManagedStatusCommand({ ReputationEntityType: 'RESOURCE', ReputationEntityReference: created.TenantArn, SendingStatus: 'DISABLED' }),
+      );
+      await expect.poll(() => seen.length).toBe(3);
+      expect(seen[2]).toMatchObject({
+        'detail-type': 'Sending Status Disabled',
+        resources: [created.TenantArn],
+        detail: { data: { origin: 'CUSTOMER_MANAGED', record: { status: 'DISABLED', cause: 'Status manually updated.' } } },
+      });
+      expect((await c.send(new GetTenantCommand({ TenantName: tenant }))).Tenant?.SendingStatus).toBe('DISABLED');
+      await expect(
+        c.send(new UpdateReputationEntityCustomerManagedStatusCommand({ ReputationEntityType: 'RESOURCE', ReputationEntityReference: created.TenantArn, SendingStatus: 'PAUSED' as 'DISABLED' })),
+      ).rejects.toMatchObject({ name: 'BadRequestException' });
     } finally {
       c.destroy();
       await own.stop();
