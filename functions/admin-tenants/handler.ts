@@ -18,7 +18,8 @@ import { NotFoundError } from '../../shared/rules/errors';
 import { readConfigShape, readDepsFromEnv } from '../../shared/use-cases/read/deps';
 import { keyView, tenantView } from '../../shared/use-cases/read/views';
 import { sesTenantsConfigShape, sesTenantsDepsFromConfig } from '../../shared/use-cases/ses-tenants/config';
-import { applyTenantPolicy, resumeByOperator, setUpNewTenant } from '../../shared/use-cases/ses-tenants/ses-tenants';
+import { resumeByOperator } from '../../shared/use-cases/ses-tenants/mirror';
+import { applyTenantPolicy, setUpNewTenant } from '../../shared/use-cases/ses-tenants/ses-tenants';
 import { type OffboardDeps, offboardConfigShape, offboardTenant } from '../../shared/use-cases/tenants/offboard';
 
 const deps = readDepsFromEnv();
