@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
 import { putAccountSnapshot } from '../../../shared/data/account';
 import { createAdminKey } from '../../../shared/data/api-keys';
+import { getJob } from '../../../shared/data/jobs';
 import { createTenant, getTenant } from '../../../shared/data/tenants';
 import { sesTenantName } from '../../../shared/rules/ses-tenants';
 import { verifiedDomain } from '../../support/domains';
@@ -220,6 +221,24 @@ describe('SES Tenants mode', () => {
     const { sent } = await sendAndDrain(d);
     expect(sent).toMatchObject({ tenantName: sesName(d.id) });
     expect(await resourcesOf(d.id)).toContain(arn('identity', d.domain));
+  });
+
+  it("holds (never fails) a send SES refuses because it paused the SES tenant before its event arrived, and sends it once SES enables", async () => {
+    const f = await tenantWithDomain('Tenant F');
+    // SES paused the SES tenant; its event has not reached the mirror yet, so Mailmeter still says active.
+    await ses.setTenantSendingStatus(sesName(f.id), 'DISABLED');
+    const before = ses.sent.length;
+    const r = await call({ method: 'POST', resource: '/v1/emails', key: f.key, body: { from: f.from, to: ['success@simulator.amazonses.com'], subject: 'Hi', text: 'x' } });
+    expect(r.status).toBe(202);
+    const job = () => getJob(t.db, f.id, String(r.body.data.id));
+    await runEventSourceMapping(sqs.sqs, queues, sender, { until: async () => (await job())?.status === 'deferred', timeoutMs: 15_000, idleMs: 50 });
+    expect(await job()).toMatchObject({ status: 'deferred', failed: 0, deferredReason: expect.stringContaining('SES: Sending is paused for tenant') });
+
+    await ses.setTenantSendingStatus(sesName(f.id), 'ENABLED');
+    await runEventSourceMapping(sqs.sqs, queues, sender, { until: () => ses.sent.slice(before).some((m) => m.tags.tenant === f.id), timeoutMs: 15_000, idleMs: 50 });
+    expect(ses.sent.slice(before).filter((m) => m.tags.tenant === f.id)).toHaveLength(1);
+    await expect.poll(async () => (await job())?.accepted, { timeout: 5_000 }).toBe(1);
+    expect((await job())?.failed).toBe(0);
   });
 
   it('removes a domain: its association first (SES refuses to delete an associated identity), then the identity', async () => {
