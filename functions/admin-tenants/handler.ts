@@ -25,15 +25,16 @@ import { type OffboardDeps, offboardConfigShape, offboardTenant } from '../../sh
 const deps = readDepsFromEnv();
 const config = readConfig({ ...readConfigShape, ...usagePlanConfigShape, ...offboardConfigShape });
 const usagePlans = usagePlansFromConfig(config);
+// SES Tenants mode (stage option sesTenants): undefined when off.
+const sesTenants = sesTenantsDepsFromConfig(readConfig({ ...baseConfigShape, ...sesTenantsConfigShape }), deps.db, sesClient);
 const offboard: OffboardDeps = {
   db: deps.db,
   usagePlans,
   ses: sesClient(),
   retentionDays: config.DELETED_TENANT_RETENTION_DAYS,
   expiry: { sqs: sqsClient(), queueUrl: config.TENANT_EXPIRY_QUEUE_URL },
+  ...(sesTenants ? { sesTenants } : {}),
 };
-// SES Tenants mode (stage option sesTenants): undefined when off.
-const sesTenants = sesTenantsDepsFromConfig(readConfig({ ...baseConfigShape, ...sesTenantsConfigShape }), deps.db, sesClient);
 
 export const handler = httpHandler({
   'POST /v1/admin/tenants': async ({ body, now }) => {

@@ -523,6 +523,8 @@ export class MailmeterStack extends Stack {
       addEnvironment(fn, env);
       fn.addToRolePolicy(setUp);
     }
+    // Offboarding deletes the tenant's SES tenant (before its identities).
+    functions['admin-tenants'].addToRolePolicy(new PolicyStatement({ actions: ['ses:DeleteTenant'], resources: [tenants] }));
     // A removed domain leaves its tenant's SES tenant before its identity is deleted.
     functions.domains.addToRolePolicy(new PolicyStatement({ actions: ['ses:DeleteTenantResourceAssociation'], resources: [tenants, arns.identities] }));
     functions['send-email'].addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [tenants] }));

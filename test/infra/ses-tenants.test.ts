@@ -103,6 +103,7 @@ describe.each([
       const text = policyText(s, name);
       for (const action of SES_TENANT_SETUP_ACTIONS) expect(text.includes(`"${action}"`), `${name} ${action}`).toBe(SETTERS.includes(name));
       expect(text.includes('ses:DeleteTenantResourceAssociation'), name).toBe(name === 'domains');
+      expect(text.includes('"ses:DeleteTenant"'), name).toBe(name === 'admin-tenants');
       expect(text.includes('ses:SendEmail'), name).toBe(name === 'send-email');
     }
     for (const name of SETTERS) {

@@ -16,6 +16,7 @@ import {
   AlreadyExistsException,
   CreateTenantCommand,
   CreateTenantResourceAssociationCommand,
+  DeleteTenantCommand,
   DeleteTenantResourceAssociationCommand,
   GetTenantCommand,
   NotFoundException,
@@ -139,6 +140,16 @@ export async function disassociateDomain(deps: SesTenantsDeps, tenantId: string,
     );
   } catch (err) {
     // No SES tenant (never set up): nothing is associated.
+    if (!(err instanceof NotFoundException)) throw err;
+  }
+}
+
+/** Offboarding: the SES tenant goes (SES drops its associations with it, so its identities can be deleted next). */
+export async function deleteSesTenant(deps: SesTenantsDeps, tenantId: string): Promise<void> {
+  try {
+    await deps.ses.send(new DeleteTenantCommand({ TenantName: sesTenantName(deps.stage, tenantId) }));
+  } catch (err) {
+    // Never set up, or deleted by an earlier (interrupted) offboarding.
     if (!(err instanceof NotFoundException)) throw err;
   }
 }

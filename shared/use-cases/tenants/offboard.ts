@@ -7,7 +7,8 @@
  * 2. every API key is revoked, and the tenant's API Gateway key deleted: API Gateway refuses its
  *    requests at once, also those whose authorizer answer is still cached, and the key's slot
  *    (10,000 a region) comes back;
- * 3. its sending domains are released and the SES identities created for it deleted;
+ * 3. SES Tenants mode: its SES tenant is deleted (SES drops the tenant's associations with it);
+ *    its sending domains are released and the SES identities created for it deleted;
  * 4. its webhook endpoints are disabled;
  * 5. every item of its partitions gets `expiresAt` (shared/data/tenant-expiry.ts): counters,
  *    usage and the suppression list stay for billing until the retention ends, then DynamoDB
@@ -24,6 +25,7 @@ import type { UsagePlans } from '../../platform/usage-plans/usage-plans';
 import { NotFoundError } from '../../rules/errors';
 import { DEFAULT_DELETED_TENANT_RETENTION_DAYS } from '../../rules/offboarding';
 import { type DomainDeps, releaseTenantDomains } from '../domains/domains';
+import { deleteSesTenant, type SesTenantsDeps } from '../ses-tenants/ses-tenants';
 import { type ExpiryQueue, enqueueExpiry } from './expiry';
 
 export const offboardConfigShape = {
@@ -39,6 +41,8 @@ export interface OffboardDeps {
   retentionDays: number;
   /** Where the sweep of the tenant's partitions is queued. */
   expiry: ExpiryQueue;
+  /** SES Tenants mode: the tenant's SES tenant is deleted too. */
+  sesTenants?: SesTenantsDeps;
 }
 
 /** What a webhook endpoint shows as the reason it was disabled. */
@@ -52,6 +56,8 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, now: 
   const until = tenant.expiresAt;
   const keys = await retireApiKeys(deps.db, tenantId, now, until);
   await deps.usagePlans.deleteKey(tenant.usageKeyId, tenant.plan);
+  // First: SES refuses to delete an identity that still has tenant associations.
+  if (deps.sesTenants) await deleteSesTenant(deps.sesTenants, tenantId);
   const domains = await releaseTenantDomains(deps, tenantId);
   const webhooks = await disableTenantWebhooks(deps.db, tenantId, TENANT_DELETED_REASON, now);
   await enqueueExpiry(deps.expiry, { tenantId, expiresAt: until, partition: 0, aheadFrom: now.toISOString() });

@@ -66,6 +66,7 @@ beforeAll(async () => {
     DOMAIN_CACHE_TTL_SECONDS: '0',
     SENDER_HOLD_DELAY_SECONDS: '1',
     SENDER_ACCOUNT_CACHE_SECONDS: '0',
+    TENANT_EXPIRY_QUEUE_URL: q('sst-expiry'),
   });
   await putAccountSnapshot(t.db, {
     Max24HourSend: 100_000,
@@ -239,6 +240,16 @@ describe('SES Tenants mode', () => {
     expect(ses.sent.slice(before).filter((m) => m.tags.tenant === f.id)).toHaveLength(1);
     await expect.poll(async () => (await job())?.accepted, { timeout: 5_000 }).toBe(1);
     expect((await job())?.failed).toBe(0);
+  });
+
+  it('offboarding deletes the SES tenant first (SES drops its associations), then the identities created for the tenant', async () => {
+    const g = await tenantWithDomain('Tenant G');
+    const deleted = await call({ method: 'DELETE', resource: '/v1/admin/tenants/{id}', key: admin, pathParameters: { id: g.id } });
+    expect(deleted.status).toBe(204);
+    await expect(client.send(new GetTenantCommand({ TenantName: sesName(g.id) }))).rejects.toMatchObject({ name: 'NotFoundException' });
+    expect(ses.exportState().identities.map((i) => i.name)).not.toContain(g.domain);
+    // A repeated DELETE (an interrupted one finished) finds no SES tenant: still 204.
+    expect((await call({ method: 'DELETE', resource: '/v1/admin/tenants/{id}', key: admin, pathParameters: { id: g.id } })).status).toBe(204);
   });
 
   it('removes a domain: its association first (SES refuses to delete an associated identity), then the identity', async () => {
