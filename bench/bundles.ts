@@ -23,7 +23,7 @@ const MAX_IMPORT_MS = 150;
 const IMPORT_RUNS = 5;
 
 /** What the stack sets (placeholder values): handlers validate their configuration at import. */
-const FUNCTION_ENV: Record<string, string> = {
+export const FUNCTION_ENV: Record<string, string> = {
   TABLE_NAME: 'mailmeter-bench',
   STAGE: 'bench',
   LOG_LEVEL: 'ERROR',

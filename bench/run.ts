@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   offboarding: () => import('./offboarding'),
   bundles: () => import('./bundles'),
   cost: () => import('./cost'),
+  tenants10k: () => import('./tenants10k'),
 };
 
 const { values } = parseArgs({
