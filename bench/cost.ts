@@ -551,7 +551,7 @@ export async function run(): Promise<BenchTable[]> {
       [`${alarms.length} alarms: ${perFunction} per-function Errors/Throttles, ${dlq} dead-letter queues, ${alarms.length - perFunction - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
       [`${customMetrics} custom metrics: the poller's ${pollerMetrics}, JobsRedriven, CounterDrift, 3 ColdStart ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
       ['the CloudWatch dashboard', PRICES.cloudwatchDashboardMonth.usd],
-      ['the KMS key (exports bucket, queues)', PRICES.kmsKeyMonth.usd],
+      ['the KMS key (the SNS topics SES and CloudWatch publish to, the exports bucket)', PRICES.kmsKeyMonth.usd],
       [`${sqsMappings} SQS event source mappings polling empty queues (5 pollers × 20 s long polls: ${Math.round(idlePolls).toLocaleString('en-US')} requests; estimated)`, idlePolls * PRICES.sqsRequest.usd],
       [`${Math.round(scheduled).toLocaleString('en-US')} scheduled invocations (poller, domain checks, re-drive every 5 min; reconciliation daily)`, scheduledUsd],
     ];
