@@ -120,7 +120,7 @@ export async function runAdminCli(argv: string[], io: CliIo): Promise<number> {
       const report = await reconcileDay(db, day, new Date());
       io.out(JSON.stringify(report, null, 2));
       const size = driftSize(report);
-      io.out(size === 0 ? `${day}: no drift (${report.claims} claims, ${report.scopes} counters)` : `${day}: DRIFT of ${size} across ${report.drift.length} counters`);
+      io.out(size === 0 ? `${day}: no drift (${report.claims} claims, ${report.scopes} counters)` : `${day}: DRIFT of ${size} across ${report.drift_total} counters`);
       return size === 0 ? 0 : 3;
     }
     const target: ApiTarget = {

@@ -116,7 +116,9 @@ export const DriftReport = z
           })
           .strict(),
       )
-      .meta({ description: 'every counter that differs from the recount; empty on a clean day' }),
+      .meta({ description: 'the counters that differ from the recount (the first 1,000); empty on a clean day' }),
+    drift_total: Count.meta({ description: 'how many counters differ (all of them, listed or not)' }),
+    drift_size: Count.meta({ description: 'the sum of |counted − recounted| over every differing counter (the CounterDrift metric)' }),
   })
   .strict()
   .meta({ id: 'DriftReport' });

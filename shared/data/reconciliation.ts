@@ -104,7 +104,12 @@ export interface DriftReport {
   checked_at: string;
   claims: number;
   scopes: number;
+  /** The first differing counters (at most MAX_LISTED_DRIFT of the use case). */
   drift: Drift[];
+  /** How many counters differ. */
+  drift_total: number;
+  /** The sum of |counted − recounted| over all of them. */
+  drift_size: number;
 }
 
 const driftItem = z.object({
@@ -114,6 +119,9 @@ const driftItem = z.object({
   claims: z.number().int().nonnegative(),
   scopes: z.number().int().nonnegative(),
   drift: z.array(z.object({ scope: z.string(), metric: z.string(), counted: z.number(), recounted: z.number() })),
+  // Absent on reports stored before the list was capped, which listed every differing counter.
+  drift_total: z.number().int().nonnegative().optional(),
+  drift_size: z.number().nonnegative().optional(),
 });
 
 /** The latest reconciliation of the day replaces an earlier one (a re-run after a fix shows the fix). */
@@ -126,6 +134,10 @@ export async function getDriftReport(db: Db, day: string): Promise<DriftReport |
   if (!out.Item) return undefined;
   const parsed = driftItem.safeParse(out.Item);
   if (!parsed.success) throw new InternalError(`Stored ${ItemKind.DriftReport} item for ${day} is invalid: ${parsed.error.issues[0]?.message}`);
-  const { kind: _kind, ...report } = parsed.data;
-  return report;
+  const { kind: _kind, ...stored } = parsed.data;
+  return {
+    ...stored,
+    drift_total: stored.drift_total ?? stored.drift.length,
+    drift_size: stored.drift_size ?? stored.drift.reduce((sum, d) => sum + Math.abs(d.counted - d.recounted), 0),
+  };
 }

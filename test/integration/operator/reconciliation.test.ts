@@ -8,14 +8,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../../cli/admin';
 import { createAggregateCountersHandler } from '../../../functions/aggregate-counters/make-handler';
 import { createIngestEventsHandler } from '../../../functions/ingest-events/make-handler';
 import { createStreamPoller } from '../../../local/stream-poller';
 import { createAdminKey } from '../../../shared/data/api-keys';
+import { ItemKind, keys } from '../../../shared/data/keys';
 import { getDriftReport } from '../../../shared/data/reconciliation';
-import { driftSize, reconcileDay } from '../../../shared/use-cases/reconcile/reconcile-day';
+import { driftSize, MAX_LISTED_DRIFT, reconcileDay } from '../../../shared/use-cases/reconcile/reconcile-day';
 import * as ses from '../../fixtures/ses-events';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
 import { snsEventFor } from '../../support/ingest';
@@ -113,5 +115,27 @@ describe('counter reconciliation', () => {
   it('reports nothing for a day without claims and reads only that day', async () => {
     const report = await reconcileDay(t.db, '2026-04-05', new Date('2026-04-06T02:00:00Z'));
     expect(report).toMatchObject({ claims: 0, drift: [] });
+  });
+
+  it('keeps its report under the item size limit when thousands of counters drift, and counts them all', async () => {
+    // Day counters without the claims they would come from: every one is drift. 4,000 tenants
+    // with 3 counters each made a report of 12,000 entries, past DynamoDB's 400 KB item limit:
+    // the night's reconciliation failed and kept no report.
+    const day = '2026-04-07';
+    const tenants = Array.from({ length: 4_000 }, (_, i) => `01DRIFT${String(i).padStart(19, '0')}`);
+    const at = '2026-04-01T00:00:00.000Z';
+    const items = tenants.flatMap((id) => [
+      { ...keys.tenant(id), ...keys.tenantListEntry(id), kind: ItemKind.Tenant, id, name: id, plan: 'free', usageKeyId: 'k', usageIdentifierKey: 'k', created_at: at, updated_at: at, version: 1 },
+      { ...keys.counterDay(id, day), kind: ItemKind.Counter, sent: 3, delivered: 2, bounced: 1 },
+    ]);
+    for (let i = 0; i < items.length; i += 25) {
+      await t.db.doc.send(new BatchWriteCommand({ RequestItems: { [t.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    }
+    const report = await reconcileDay(t.db, day, new Date('2026-04-08T02:00:00Z'));
+    expect(report.drift_total).toBe(12_000);
+    expect(report.drift).toHaveLength(MAX_LISTED_DRIFT);
+    expect(report.drift[0]).toEqual({ scope: tenants[0], metric: 'sent', counted: 3, recounted: 0 });
+    expect(driftSize(report)).toBe(4_000 * 6);
+    expect(await getDriftReport(t.db, day)).toEqual(report);
   });
 });
