@@ -22,9 +22,9 @@ export const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: SERVIC
 
 export interface LambdaHandlerOptions {
   /**
-   * The handler records metrics: publish them when it returns or throws, and a `ColdStart`
-   * metric on a cold start. Off by default, because publishing an empty set logs a warning on
-   * every invocation.
+   * The handler records metrics: publish them when it returns or throws. Off by default,
+   * because publishing an empty set logs a warning on every invocation. No `ColdStart` metric:
+   * each is a custom metric ($0.30 a month per function) that no alarm or dashboard reads.
    */
   metrics?: boolean;
 }
@@ -39,5 +39,5 @@ export function lambdaHandler<TEvent, TResult>(
   options: LambdaHandlerOptions = {},
 ): MiddyfiedHandler<TEvent, TResult, Error, Context> {
   const wrapped = middy<TEvent, TResult, Error, Context>(handler).use(injectLambdaContext(logger, { resetKeys: true }));
-  return options.metrics ? wrapped.use(logMetrics(metrics, { captureColdStartMetric: true })) : wrapped;
+  return options.metrics ? wrapped.use(logMetrics(metrics)) : wrapped;
 }
