@@ -533,11 +533,11 @@ export async function run(): Promise<BenchTable[]> {
     // dev's schedules: poll every 300 s, domain checks and re-drive every 5 minutes, reconciliation daily; ~0.2 s at 512 MB each.
     const scheduled = month / 300 + 2 * (month / 300) + 30;
     const scheduledUsd = scheduled * (PRICES.lambdaRequest.usd + 0.2 * MEMORY_GB * PRICES.lambdaArmGbSecond.usd);
-    // Published whatever the traffic: the poller's 9 (METRIC_NAMES), JobsRedriven and CounterDrift,
-    // and the ColdStart metric (function_name dimension) of those three scheduled functions.
+    // Published whatever the traffic: the poller's 9 (METRIC_NAMES), JobsRedriven and CounterDrift
+    // (no ColdStart metrics: shared/platform/powertools.ts).
     const { METRIC_NAMES } = await import('../shared/use-cases/sending/quota-poll');
     const pollerMetrics = Object.keys(METRIC_NAMES).length;
-    const customMetrics = pollerMetrics + 2 + 3;
+    const customMetrics = pollerMetrics + 2;
     const template = synthStage('dev').template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
     const resources = Object.values(template.Resources);
     const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => String(r.Properties?.AlarmName ?? ''));
@@ -549,7 +549,7 @@ export async function run(): Promise<BenchTable[]> {
     const idlePolls = sqsMappings * 5 * 3 * monthMinutes;
     const fixed: [string, number][] = [
       [`${alarms.length} alarms: ${perFunction} per-function Errors/Throttles, ${dlq} dead-letter queues, ${alarms.length - perFunction - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
-      [`${customMetrics} custom metrics: the poller's ${pollerMetrics}, JobsRedriven, CounterDrift, 3 ColdStart ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
+      [`${customMetrics} custom metrics: the poller's ${pollerMetrics}, JobsRedriven, CounterDrift ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
       ['the CloudWatch dashboard', PRICES.cloudwatchDashboardMonth.usd],
       ['the KMS key (the SNS topics SES and CloudWatch publish to, the exports bucket)', PRICES.kmsKeyMonth.usd],
       [`${sqsMappings} SQS event source mappings polling empty queues (5 pollers × 20 s long polls: ${Math.round(idlePolls).toLocaleString('en-US')} requests; estimated)`, idlePolls * PRICES.sqsRequest.usd],

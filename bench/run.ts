@@ -25,6 +25,10 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchTable[]> }>
   tenants10k: () => import('./tenants10k'),
 };
 
+// The functions' logger reads LOG_LEVEL once, when a suite first imports it: a bench prints its
+// tables, not the handlers' info lines (an explicit LOG_LEVEL still wins).
+process.env.LOG_LEVEL ??= 'ERROR';
+
 const { values } = parseArgs({
   options: { json: { type: 'string' }, only: { type: 'string' } },
   allowPositionals: true,
