@@ -269,6 +269,8 @@ async function measureSending(endpoint: string): Promise<SendCost[]> {
       AWS_ENDPOINT_URL_SESV2: localSes.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       CONFIGURATION_SET_NAME: 'mailmeter-bench',
+      // Named only: no email here carries an attachment, so no S3 request is made.
+      ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
       SEND_QUEUE_HIGH_URL: queues.high,
       SEND_QUEUE_NORMAL_URL: queues.normal,
       SEND_QUEUE_LOW_URL: queues.low,
