@@ -41,6 +41,7 @@ import * as ses from '../test/fixtures/ses-events';
 import { synthStage } from '../test/infra/synth';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { snsEventFor, sqsEventFor } from '../test/support/ingest';
+import { FUNCTION_ENV } from './bundles';
 import type { BenchTable } from './table';
 
 const MESSAGES = Number(process.env.BENCH_COST_MESSAGES ?? 1_000);
@@ -259,7 +260,8 @@ async function measureSending(endpoint: string): Promise<SendCost[]> {
     admin.destroy();
     const queue = (name: string) => sqs.createQueue(name, { visibilityTimeout: 120 }).url;
     const queues = { high: queue('cost-high'), normal: queue('cost-normal'), low: queue('cost-low') };
-    Object.assign(process.env, {
+    // The stack's settings as placeholders (bench/bundles.ts), then this bench's endpoints and queues.
+    Object.assign(process.env, FUNCTION_ENV, {
       TABLE_NAME: tableName,
       STAGE: 'bench',
       AWS_REGION: LOCAL_REGION,
@@ -269,8 +271,6 @@ async function measureSending(endpoint: string): Promise<SendCost[]> {
       AWS_ENDPOINT_URL_SESV2: localSes.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       CONFIGURATION_SET_NAME: 'mailmeter-bench',
-      // Named only: no email here carries an attachment, so no S3 request is made.
-      ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
       SEND_QUEUE_HIGH_URL: queues.high,
       SEND_QUEUE_NORMAL_URL: queues.normal,
       SEND_QUEUE_LOW_URL: queues.low,
