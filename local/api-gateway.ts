@@ -16,7 +16,7 @@ export interface LocalApiGateway {
   stop(): Promise<void>;
 }
 
-const STATUS_OF: Record<LocalApiGatewayError['type'], number> = { BadRequestException: 400, NotFoundException: 404, ConflictException: 409 };
+const STATUS_OF: Record<LocalApiGatewayError['type'], number> = { BadRequestException: 400, NotFoundException: 404, ConflictException: 409, LimitExceededException: 429 };
 
 /** API Gateway's timestamps on the wire are epoch seconds. */
 function apiKeyJson(key: LocalApiKey, withValue: boolean) {

@@ -41,7 +41,7 @@ export type CheckResult = { allowed: true } | { allowed: false; retryAfterSecond
 /** A request API Gateway would refuse with this error type (the wire layer maps it to its status). */
 export class LocalApiGatewayError extends Error {
   constructor(
-    readonly type: 'NotFoundException' | 'ConflictException' | 'BadRequestException',
+    readonly type: 'NotFoundException' | 'ConflictException' | 'BadRequestException' | 'LimitExceededException',
     message: string,
   ) {
     super(message);
@@ -58,6 +58,8 @@ export class LocalUsagePlans {
   private readonly buckets = new Map<string, Bucket>();
   private readonly limitsOfPlanId = new Map<string, { requestsPerSecond: number; burstLimit: number; name: PlanName | 'admin' }>();
   private readonly clock: () => number;
+  /** API Gateway's quota of API keys per account and Region (10,000, not adjustable); a test may lower it. */
+  maxApiKeys = 10_000;
 
   constructor(opts: { plans?: Record<PlanName, Plan>; adminUsageIdentifierKey?: string; clock?: () => number } = {}) {
     const plans = opts.plans ?? loadPlans();
@@ -75,6 +77,7 @@ export class LocalUsagePlans {
     // API Gateway: "API Key already exists" for a value in use, and values of at least 20 characters.
     if (value.length < 20) throw new LocalApiGatewayError('BadRequestException', 'API Key value should be at least 20 characters');
     if (this.idOfValue.has(value)) throw new LocalApiGatewayError('ConflictException', 'API Key already exists');
+    if (this.keys.size >= this.maxApiKeys) throw new LocalApiGatewayError('LimitExceededException', 'API Key limit exceeded');
     const key: LocalApiKey = {
       id: randomBytes(5).toString('hex'),
       value,

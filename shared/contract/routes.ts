@@ -529,11 +529,12 @@ export const CONTRACT = {
     function: 'admin-tenants',
     scope: 'admin',
     tag: 'Admin',
-    summary: 'Create a tenant with its first API key (shown once)',
+    summary: 'Create a tenant with its first API key (shown once); 409 when API Gateway has no API key left (10,000 per account and Region)',
     query: NoQuery,
     body: CreateTenantRequest,
     status: 201,
     response: CreatedTenant,
+    errors: ['ConflictError', 'RateLimitError'],
   }),
   'GET /v1/admin/tenants/{id}': route({
     function: 'admin-tenants',

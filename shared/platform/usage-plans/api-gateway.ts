@@ -5,9 +5,11 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
+  LimitExceededException,
   NotFoundException,
+  TooManyRequestsException,
 } from '@aws-sdk/client-api-gateway';
-import { ConfigurationError } from '../../rules/errors';
+import { ConfigurationError, ConflictError, RateLimitError } from '../../rules/errors';
 import type { PlanName } from '../../rules/plans';
 import type { UsagePlans } from './usage-plans';
 
@@ -27,15 +29,26 @@ export class ApiGatewayUsagePlans implements UsagePlans {
 
   async createKey(input: { tenantId: string; plan: PlanName; value: string }): Promise<{ keyId: string }> {
     const usagePlanId = this.planId(input.plan);
-    const created = await this.client.send(
-      new CreateApiKeyCommand({
-        name: `mailmeter-${this.stage}-${input.tenantId}`,
-        description: `Mailmeter tenant ${input.tenantId}`,
-        value: input.value,
-        enabled: true,
-        tags: { tenant: input.tenantId, stage: this.stage },
-      }),
-    );
+    const created = await this.client
+      .send(
+        new CreateApiKeyCommand({
+          name: `mailmeter-${this.stage}-${input.tenantId}`,
+          description: `Mailmeter tenant ${input.tenantId}`,
+          value: input.value,
+          enabled: true,
+          tags: { tenant: input.tenantId, stage: this.stage },
+        }),
+      )
+      .catch((err: unknown) => {
+        // Nothing is written yet: the operator gets a clear answer, not a 500.
+        if (err instanceof LimitExceededException) {
+          throw new ConflictError(
+            `API Gateway refused a new API key (${err.message}): the account's API keys in this Region (10,000, not adjustable) are used up; offboard tenants that left (DELETE /v1/admin/tenants/{id}) or see the README's Limits`,
+          );
+        }
+        if (err instanceof TooManyRequestsException) throw new RateLimitError(`API Gateway's CreateApiKey rate was exceeded (${err.message}); try again`, 1);
+        throw err;
+      });
     const keyId = created.id;
     if (!keyId) throw new Error('API Gateway returned no key id');
     try {

@@ -55,6 +55,34 @@ describe('admin tenants', () => {
     expect(auth.policyDocument.Statement[0]?.Resource).toBe('arn:aws:execute-api:us-east-1:123456789012:api1234567/test/*/*');
   });
 
+  it("answers 409 and creates nothing when API Gateway's API keys are used up, and creates again once one is freed", async () => {
+    const names = async () => {
+      const all: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await call({ method: 'GET', resource: '/v1/admin/tenants', key: admin, query: { limit: '100', ...(cursor ? { cursor } : {}) } });
+        all.push(...page.body.data.tenants.map((x: { name: string }) => x.name));
+        cursor = page.body.data.nextCursor;
+      } while (cursor);
+      return all;
+    };
+    const keys = gateway.listApiKeys().length;
+    gateway.maxApiKeys = keys;
+    try {
+      const refused = await call({ method: 'POST', resource: '/v1/admin/tenants', key: admin, body: { name: 'One too many', plan: 'free' } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.type).toBe('ConflictError');
+      expect(refused.body.error.message).toContain('10,000');
+      expect(await names()).not.toContain('One too many');
+      expect(gateway.listApiKeys()).toHaveLength(keys);
+      gateway.maxApiKeys += 1;
+      const created = await call({ method: 'POST', resource: '/v1/admin/tenants', key: admin, body: { name: 'Fits again', plan: 'free' } });
+      expect(created.status).toBe(201);
+    } finally {
+      gateway.maxApiKeys = 10_000;
+    }
+  });
+
   it('lists tenants with pagination', async () => {
     const a = await newTenant({ name: 'List A', plan: 'free' });
     const b = await newTenant({ name: 'List B', plan: 'free' });
