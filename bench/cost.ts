@@ -529,35 +529,45 @@ export async function run(): Promise<BenchTable[]> {
     for (const t of totals) rows.push([`TOTAL: ${t.label}`, '', '', '', '', '', '', '', '', '', '', usd(t.usd)]);
     const sesCharge = 1e6 * PRICES.sesEmail.usd;
 
-    // --- fixed monthly cost of a stage without traffic ------------------------------------------
+    // --- fixed monthly cost of a stage without traffic, dev and prod as cdk.json shapes them ----
     const month = 30 * 24 * 3600;
     const monthMinutes = month / 60;
-    // dev's schedules: poll every 300 s, domain checks and re-drive every 5 minutes, reconciliation daily; ~0.2 s at 512 MB each.
-    const scheduled = month / 300 + 2 * (month / 300) + 30;
-    const scheduledUsd = scheduled * (PRICES.lambdaRequest.usd + 0.2 * MEMORY_GB * PRICES.lambdaArmGbSecond.usd);
-    // Published whatever the traffic: the poller's 9 (METRIC_NAMES), JobsRedriven and CounterDrift
+    // Published whatever the traffic: the poller's (METRIC_NAMES), JobsRedriven and CounterDrift
     // (no ColdStart metrics: shared/platform/powertools.ts).
     const { METRIC_NAMES } = await import('../shared/use-cases/sending/quota-poll');
-    const pollerMetrics = Object.keys(METRIC_NAMES).length;
-    const customMetrics = pollerMetrics + 2;
-    const template = synthStage('dev').template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-    const resources = Object.values(template.Resources);
-    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => String(r.Properties?.AlarmName ?? ''));
-    const perFunction = alarms.filter((n) => /-(Errors|Throttles)$/.test(n)).length;
-    const dlq = alarms.filter((n) => /Messages$/.test(n)).length;
-    // SQS event source mappings (no StartingPosition, unlike the stream ones): Lambda long-polls
-    // each queue with 5 pollers, 20 s a poll, billed as ReceiveMessage even when the queue is empty.
-    const sqsMappings = resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && !r.Properties?.StartingPosition).length;
-    const idlePolls = sqsMappings * 5 * 3 * monthMinutes;
-    const fixed: [string, number][] = [
-      [`${alarms.length} alarms: ${perFunction} per-function Errors/Throttles, ${dlq} dead-letter queues, ${alarms.length - perFunction - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
-      [`${customMetrics} custom metrics: the poller's ${pollerMetrics}, JobsRedriven, CounterDrift ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
-      ['the CloudWatch dashboard', PRICES.cloudwatchDashboardMonth.usd],
-      ['the KMS key (the SNS topics SES and CloudWatch publish to, the exports bucket)', PRICES.kmsKeyMonth.usd],
-      [`${sqsMappings} SQS event source mappings polling empty queues (5 pollers × 20 s long polls: ${Math.round(idlePolls).toLocaleString('en-US')} requests; estimated)`, idlePolls * PRICES.sqsRequest.usd],
-      [`${Math.round(scheduled).toLocaleString('en-US')} scheduled invocations (poller, domain checks, re-drive every 5 min; reconciliation daily)`, scheduledUsd],
-    ];
-    const idleStage = fixed.reduce((sum, [, v]) => sum + v, 0);
+    const pollerMetrics = Object.values(METRIC_NAMES);
+    const customMetrics = pollerMetrics.length + 2;
+    const fixedOf = (stageName: 'dev' | 'prod') => {
+      const synthesized = synthStage(stageName);
+      const stage = synthesized.stack.stage;
+      const template = synthesized.template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+      const resources = Object.values(template.Resources);
+      const count = (type: string) => resources.filter((r) => r.Type === type).length;
+      const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => String(r.Properties?.AlarmName ?? ''));
+      const errors = alarms.filter((n) => /-Errors$/.test(n)).length;
+      const throttles = alarms.filter((n) => /-Throttles$/.test(n)).length;
+      const dlq = alarms.filter((n) => /Messages$/.test(n)).length;
+      // SQS event source mappings (no StartingPosition, unlike the stream ones): Lambda long-polls
+      // each queue with 5 pollers, 20 s a poll, billed as ReceiveMessage even when the queue is empty.
+      const sqsMappings = resources.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && !r.Properties?.StartingPosition).length;
+      const idlePolls = sqsMappings * 5 * 3 * monthMinutes;
+      // The poller at the stage's interval, domain checks and re-drive every 5 minutes, reconciliation daily; ~0.2 s at 512 MB each.
+      const scheduled = month / stage.pollIntervalSeconds + 2 * (month / 300) + 30;
+      const dashboards = count('AWS::CloudWatch::Dashboard');
+      const keys = count('AWS::KMS::Key');
+      const parts: [string, number][] = [
+        [`alarms: ${errors} per-function Errors, ${throttles} Throttles, ${dlq} dead-letter queues, ${alarms.length - errors - throttles - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
+        [`custom metrics: the poller's ${pollerMetrics.length} (${pollerMetrics.join(', ')}), JobsRedriven, CounterDrift ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
+        [`CloudWatch dashboards: ${dashboards} (stage option dashboard)`, dashboards * PRICES.cloudwatchDashboardMonth.usd],
+        [`KMS keys: ${keys} (the SNS topics SES and CloudWatch publish to, the buckets)`, keys * PRICES.kmsKeyMonth.usd],
+        [`SQS event source mappings polling empty queues: ${sqsMappings} (5 pollers × 20 s long polls: ${Math.round(idlePolls).toLocaleString('en-US')} requests; estimated)`, idlePolls * PRICES.sqsRequest.usd],
+        [`scheduled invocations: ${Math.round(scheduled).toLocaleString('en-US')} (poller every ${stage.pollIntervalSeconds} s, domain checks, re-drive every 5 min; reconciliation daily)`, scheduled * (PRICES.lambdaRequest.usd + 0.2 * MEMORY_GB * PRICES.lambdaArmGbSecond.usd)],
+      ];
+      return { parts, total: parts.reduce((sum, [, v]) => sum + v, 0) };
+    };
+    const fixedDev = fixedOf('dev');
+    const fixedProd = fixedOf('prod');
+    const idleStage = fixedDev.total;
     const idle = await measureIdleTenant(dynamo.endpoint);
 
     return [
@@ -575,22 +585,24 @@ export async function run(): Promise<BenchTable[]> {
         ],
       },
       {
-        title: 'Fixed monthly cost (USD, no free tier)',
-        columns: ['what', 'per month $'],
+        title: 'Fixed monthly cost of a stage with no traffic (USD, no free tier; counts from each stage\'s synthesized template)',
+        columns: ['what', 'dev $', 'prod $'],
         rows: [
-          ...fixed.map(([what, v]): (string | number)[] => [what, usd(v)]),
-          ['a dev stage with no traffic, total', usd(idleStage)],
+          ...fixedDev.parts.map(([what, v]): (string | number)[] => [`dev: ${what}`, usd(v), '']),
+          ...fixedProd.parts.map(([what, v]): (string | number)[] => [`prod: ${what}`, '', usd(v)]),
+          ['a stage with no traffic, total', usd(fixedDev.total), usd(fixedProd.total)],
           [
             `one idle tenant: the nightly reconciliation reads its list entry and its (missing) day counter (${round(idle.rcuPerNight, 3)} RCU a night: measured over ${IDLE_TENANTS.toLocaleString('en-US')}, plus the 0.5 DynamoDB bills for a missing key) and it stores ~${idle.bytes} bytes`,
-            Number(idle.usdMonth.toPrecision(2)),
+            idle.usdMonth.toPrecision(2),
+            idle.usdMonth.toPrecision(2),
           ],
         ],
         goals: [
-          { goal: 'a few dollars a month for an idle stage', met: idleStage < 5, actual: `$${usd(idleStage)}` },
+          { goal: 'a few dollars a month for an idle dev stage', met: idleStage < 5, actual: `$${usd(idleStage)} (prod-shaped: $${usd(fixedProd.total)})` },
           { goal: 'about zero per idle tenant (under $0.0001 a month)', met: idle.usdMonth < 0.0001, actual: `$${idle.usdMonth.toPrecision(2)}` },
         ],
         notes: [
-          'CloudWatch alarms are billed per metric they evaluate: the per-function Errors and Throttles alarms are most of the fixed cost; see README "Cost" for what would cut them.',
+          'CloudWatch alarms are billed per metric they evaluate: the per-function Errors and Throttles alarms are most of the fixed cost; functions whose failures end in an alarmed DLQ have no Throttles alarm (infra/constructs/monitoring.ts throttleBackstops).',
           'API Gateway, Lambda, DynamoDB on demand, SNS and SQS cost nothing idle beyond the rows above; DynamoDB streams read by Lambda are free.',
         ],
       },

@@ -33,6 +33,8 @@ export const stageSettingsSchema = z
     /** Stage-wide API Gateway throttle, above every usage plan's. */
     apiThrottle: z.object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() }).strict(),
     tracing: z.boolean().default(false),
+    /** The stage's CloudWatch dashboard ($3 a month beyond an account's first three); the alarms do not depend on it. */
+    dashboard: z.boolean().default(true),
     sender: z
       .object({
         batchSize: z.number().int().min(1).max(10),

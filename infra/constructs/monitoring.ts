@@ -38,6 +38,29 @@ export const COUNTER_DRIFT_ALARM_METRIC = { namespace: 'Mailmeter', metricName: 
 export const REDRIVE_ALARM_METRIC = { namespace: 'Mailmeter', metricName: REDRIVE_METRIC, dimensions: { service: SERVICE_NAME } } as const;
 export const WEBHOOK_FAILED_ALARM_METRIC = { namespace: 'Mailmeter', metricName: WEBHOOK_FAILED_METRIC, dimensions: { service: SERVICE_NAME } } as const;
 
+/**
+ * Functions without a Throttles alarm, each with the dead-letter queues that catch it. Their event
+ * source retries a throttled invocation (an SQS message comes back until its receive count sends it
+ * to the queue's DLQ; a stream batch is retried until its records are a day old; an asynchronous
+ * invocation for up to 6 hours, then its on-failure destination), so a persistent throttle ends in
+ * an alarmed DLQ, later than a Throttles alarm would fire. Every other function keeps its alarm:
+ * API Gateway invokes synchronously (a throttle is a refused request), and an EventBridge rule's
+ * asynchronous invocation has no on-failure destination here (its DLQ takes only what EventBridge
+ * could not hand to Lambda), so nothing else would notice those. A Throttles alarm costs $0.10 a month.
+ */
+export function throttleBackstops(stage: Pick<StageConfig, 'ingestMode'>): Partial<Record<FunctionName, string[]>> {
+  return {
+    'send-email': ['SendQueueHighDlq', 'SendQueueNormalDlq', 'SendQueueLowDlq'],
+    'ingest-events': [stage.ingestMode === 'direct' ? 'IngestFailures' : 'SesEventsQueueDlq'],
+    'aggregate-counters': ['AggregateFailures'],
+    'dispatch-webhooks': ['WebhookDispatchFailures'],
+    'deliver-webhooks': ['WebhookDeliveriesDlq'],
+    'expire-tenant-items': ['TenantExpiryDlq'],
+    'release-scheduled': ['ScheduleFailures'],
+    'mirror-ses-status': ['SesStatusFailures'],
+  };
+}
+
 export interface MonitoringProps {
   stage: StageConfig;
   state: MailmeterState;
@@ -53,7 +76,8 @@ function sesMetric(metricName: string, statistic: string, period: Duration): Met
 
 export class Monitoring extends Construct {
   readonly alarms: Alarm[] = [];
-  readonly dashboard: Dashboard;
+  /** Absent when the stage sets `dashboard: false`. */
+  readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -110,9 +134,14 @@ export class Monitoring extends Construct {
       );
     }
 
+    const backstops = throttleBackstops(stage);
+    const dlqNames = new Set(state.deadLetterQueues.map((d) => d.name));
     for (const [name, fn] of Object.entries(props.functions) as [FunctionName, IFunction][]) {
       alarm(`${name}-Errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), t.lambdaErrorsPer5Minutes, `Function ${name} failed`);
-      alarm(`${name}-Throttles`, fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `Function ${name} was throttled`);
+      const backstop = backstops[name];
+      const missing = backstop?.filter((q) => !dlqNames.has(q)) ?? [];
+      if (missing.length > 0) throw new Error(`Function ${name} has no Throttles alarm but its dead-letter queue ${missing.join(', ')} is not alarmed`);
+      if (!backstop) alarm(`${name}-Throttles`, fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `Function ${name} was throttled`);
     }
 
     alarm('Api5xx', props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), t.api5xxPer5Minutes, 'The API answered 5xx');
@@ -134,12 +163,15 @@ export class Monitoring extends Construct {
       `Emails were sent but no SES event was ingested for ${t.ingestionSilenceMinutes} minutes: check the configuration set, the events topic and its subscription`,
     );
 
+    // $3 a month each beyond an account's first three: a stage may go without one.
+    if (!stage.dashboard) return;
     const hourly = Duration.hours(1);
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `mailmeter-${stage.name}` });
-    this.dashboard.addWidgets(
+    const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `mailmeter-${stage.name}` });
+    this.dashboard = dashboard;
+    dashboard.addWidgets(
       new TextWidget({ markdown: `# Mailmeter ${stage.name}\nSES account sending (seed 001), quota use, and the event path.`, width: 24, height: 2 }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Sending statistics (per hour)',
         width: 12,
@@ -161,7 +193,7 @@ export class Monitoring extends Construct {
         ],
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Global quota use (%)',
         width: 12,
@@ -176,7 +208,7 @@ export class Monitoring extends Construct {
         right: [ingested.with({ period: FIVE_MINUTES, label: 'Ingester invocations' })],
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'API',
         width: 12,

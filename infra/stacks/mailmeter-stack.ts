@@ -491,7 +491,7 @@ export class MailmeterStack extends Stack {
     new CfnOutput(this, 'UsagePlanIds', { value: this.toJsonString(usagePlanIds) });
     new CfnOutput(this, 'AdminUsagePlanId', { value: this.api.adminUsagePlan.usagePlanId });
     new CfnOutput(this, 'AlarmTopicArn', { value: state.alarmTopic.topicArn });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     applyNagSuppressions(this);
   }

@@ -24,6 +24,14 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', withStage('dev', { plans: { gold: { emailsLimit: 1 } } }))).toThrow(/plans/);
     expect(() => loadStageConfig('dev', withStage('dev', { surprise: true }))).toThrow(/surprise/);
     expect(() => loadStageConfig('dev', withStage('dev', { logRetentionDays: 10 }))).toThrow(/logRetentionDays: must be a CloudWatch Logs retention period/);
+    expect(() => loadStageConfig('dev', withStage('dev', { dashboard: 'no' }))).toThrow(/dashboard/);
+  });
+
+  it('builds the dashboard unless the stage says dashboard: false', () => {
+    const { dashboard: _dashboard, ...withoutDashboard } = CDK_STAGES.dev as Record<string, unknown>;
+    expect(loadStageConfig('dev', { dev: withoutDashboard }).dashboard).toBe(true);
+    expect(loadStageConfig('dev', CDK_STAGES).dashboard).toBe(false);
+    expect(loadStageConfig('prod', CDK_STAGES).dashboard).toBe(true);
   });
 });
 

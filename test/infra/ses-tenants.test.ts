@@ -95,6 +95,9 @@ describe.each([
       Threshold: 1,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
     });
+    // A throttled mirror is retried (EventBridge, then Lambda's async retries) and ends in that DLQ: no Throttles alarm of its own.
+    expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-mirror-ses-status-Errors`)).toBeDefined();
+    expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-mirror-ses-status-Throttles`)).toBeUndefined();
   });
 
   it('grants the SES tenant set-up only to the functions that set tenants up, on this stage’s tenants', () => {

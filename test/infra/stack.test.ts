@@ -11,6 +11,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { GATEWAY_RESPONSES } from '../../infra/constructs/api';
+import { throttleBackstops } from '../../infra/constructs/monitoring';
 import { INGEST_ASYNC_RETRIES } from '../../infra/stacks/mailmeter-stack';
 import { FUNCTIONS, type FunctionName, ROUTES } from '../../shared/contract/routes';
 import { TABLE_DEFINITION } from '../../shared/data/table-definition';
@@ -69,8 +70,8 @@ function logicalIdOf(s: Synthesized, construct: IConstruct): string {
 }
 
 describe.each([
-  ['dev', dev, { deletion: 'Delete', protection: false, retention: 14, mode: 'direct', schedule: 'rate(5 minutes)', tracing: false, throttle: { rate: 100, burst: 200 } }],
-  ['prod', prod, { deletion: 'Retain', protection: true, retention: 90, mode: 'buffered', schedule: 'rate(1 minute)', tracing: true, throttle: { rate: 2000, burst: 4000 } }],
+  ['dev', dev, { deletion: 'Delete', protection: false, retention: 14, mode: 'direct', schedule: 'rate(5 minutes)', tracing: false, throttle: { rate: 100, burst: 200 }, dashboard: false }],
+  ['prod', prod, { deletion: 'Retain', protection: true, retention: 90, mode: 'buffered', schedule: 'rate(1 minute)', tracing: true, throttle: { rate: 2000, burst: 4000 }, dashboard: true }],
 ] as const)('stage %s', (stageName, synth, expected) => {
   it('has no cdk-nag AwsSolutions finding left unacknowledged, and every acknowledgement says why', () => {
     const s = synth();
@@ -433,7 +434,7 @@ describe.each([
     });
   });
 
-  it('alarms to the alarm topic on reputation, quota, DLQs, function errors and throttles, 5xx and ingestion silence', () => {
+  it('alarms to the alarm topic on reputation, quota, DLQs, function errors and throttles (where no DLQ catches them), 5xx and ingestion silence', () => {
     const s = synth();
     const t = s.stack.stage.alarms;
     const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Record<string, unknown>);
@@ -462,10 +463,18 @@ describe.each([
     // Send queues + their DLQs, the three failure destinations, and in buffered mode the events queue's DLQ.
     // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13), + tenant-expiry's DLQ (issue 14).
     expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 11 : 10);
+    const backstops = throttleBackstops(s.stack.stage);
     for (const fn of DEPLOYED) {
       expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
-      expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
+      if (backstops[fn]) expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-${fn}-Throttles`)).toBeUndefined();
+      else expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
     }
+    // Every function API Gateway invokes (a throttle there is a refused request) and every scheduled one keeps it.
+    const throttled = DEPLOYED.filter((fn) => !backstops[fn]);
+    expect(throttled).toEqual(expect.arrayContaining(['authorizer', 'send-api', 'web', 'poll-send-quota', 'verify-domains', 'redrive-jobs', 'reconcile-counters']));
+    expect(throttled).toHaveLength(19);
+    // 2 reputation, quota, paused tenants, re-drives, webhook failures, drift, 5xx, ingestion silence.
+    expect(alarms).toHaveLength(9 + s.stack.state.deadLetterQueues.length + DEPLOYED.length + throttled.length);
     expect(named('Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Threshold: t.api5xxPer5Minutes });
     const silence = named('IngestionSilence');
     const metrics = silence.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string }; Period: number } }[];
@@ -475,9 +484,49 @@ describe.each([
     expect(silence.Threshold).toBe(1);
   });
 
-  it('has a dashboard with the seed 001 sending charts and quota use', () => {
-    const { template } = synth();
+  it('ends every failure path of a function without a Throttles alarm in its alarmed dead-letter queues', () => {
+    const s = synth();
+    const res = resources(s.template);
+    const dlqIds = new Map(s.stack.state.deadLetterQueues.map(({ name, queue }) => [name, logicalIdOf(s, queue)]));
+    const arnOf = (v: unknown) => (v as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+    const refersTo = (v: unknown, id: string) => JSON.stringify(v) === JSON.stringify({ Ref: id }) || arnOf(v) === id;
+    const backstops = Object.entries(throttleBackstops(s.stack.stage)).filter(([fn]) => DEPLOYED.includes(fn as FunctionName));
+    expect(backstops.length).toBeGreaterThan(0);
+    for (const [fn, names] of backstops) {
+      const fnId = functionLogicalId(s, fn as FunctionName);
+      // Where what this function cannot take ends: the queue's redrive target (SQS source), the
+      // mapping's on-failure destination (stream), the async on-failure destination, the SNS subscription's DLQ.
+      const ends: (string | undefined)[] = [];
+      for (const r of Object.values(res)) {
+        const p = r.Properties ?? {};
+        if (r.Type === 'AWS::Lambda::EventSourceMapping' && refersTo(p.FunctionName, fnId)) {
+          const onFailure = (p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+          const source = arnOf(p.EventSourceArn);
+          const redrive = source ? (res[source]?.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined) : undefined;
+          ends.push(arnOf(onFailure ?? redrive?.deadLetterTargetArn));
+        }
+        if (r.Type === 'AWS::Lambda::EventInvokeConfig' && refersTo(p.FunctionName, fnId)) {
+          ends.push(arnOf((p.DestinationConfig as { OnFailure?: { Destination?: unknown } }).OnFailure?.Destination));
+        }
+        if (r.Type === 'AWS::SNS::Subscription' && refersTo(p.Endpoint, fnId)) ends.push(arnOf((p.RedrivePolicy as { deadLetterTargetArn?: unknown }).deadLetterTargetArn));
+      }
+      expect(ends.length, fn).toBeGreaterThan(0);
+      const expectedIds = names.map((n) => dlqIds.get(n));
+      for (const end of ends) expect(expectedIds, `${fn}: ${end}`).toContain(end);
+      for (const id of expectedIds) expect(ends, fn).toContain(id);
+      for (const n of names) s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mailmeter-${stageName}-${n}Messages` });
+    }
+  });
+
+  it(`${expected.dashboard ? 'has a dashboard' : 'leaves out the dashboard'} (stage option dashboard: ${expected.dashboard}), with the seed 001 sending charts and quota use`, () => {
+    const { template, stack } = synth();
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(stack.stage.dashboard).toBe(expected.dashboard);
+    if (!expected.dashboard) {
+      expect(dashboards).toHaveLength(0);
+      expect(template.findOutputs('DashboardName')).toEqual({});
+      return;
+    }
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
     for (const metric of ['"Send"', '"Delivery"', '"Reject"', '"Bounce"', '"Complaint"', 'Reputation.BounceRate', 'Reputation.ComplaintRate', 'QuotaUsedPercent']) {

@@ -1,9 +1,13 @@
 /**
  * The quota poller's use case: SES v2 GetAccount → the account snapshot the sender paces by and
  * GET /v1/account shows; then CloudWatch metrics in EMF: global quota use (QuotaUsedPercent,
- * which the stack alarms on), the account's rates, and how many tenants the reputation policy
- * has paused (TenantsPausedByPolicy, alarmed on). A failed poll keeps the last snapshot and
- * marks it stale.
+ * which the stack alarms on and the dashboard draws), how many tenants the reputation policy has
+ * paused (TenantsPausedByPolicy, alarmed on) and whether the poll failed. A failed poll keeps the
+ * last snapshot and marks it stale.
+ *
+ * Every custom metric costs $0.30 a month whatever the traffic, so only what an alarm or the
+ * dashboard reads is published: the snapshot's raw figures are in GET /v1/account, and SES
+ * publishes the account's reputation rates itself (AWS/SES, free).
  *
  * Its work and its metrics do not grow with the number of tenants: no tenant is read and no
  * per-tenant metric is published (at 10,000 tenants that was 10,000 Queries a poll and 20,000
@@ -18,20 +22,12 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetAccountCommand, type GetAccountCommandOutput, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { type AccountSnapshot, putAccountSnapshot, recordAccountPollFailure } from '../../data/account';
 import type { Db } from '../../data/db';
-import { ACCOUNT_SCOPE } from '../../data/keys';
 import { countPausedByPolicy } from '../../data/tenants';
 import { logger } from '../../platform/powertools';
-import { getReputation } from '../read/reputation';
 
 export const METRIC_NAMES = {
   quotaUsedPercent: 'QuotaUsedPercent',
-  sentLast24Hours: 'SentLast24Hours',
-  max24HourSend: 'Max24HourSend',
-  maxSendRate: 'MaxSendRate',
-  sendingEnabled: 'SendingEnabled',
   pollFailed: 'QuotaPollFailed',
-  accountBounceRate: 'AccountBounceRate',
-  accountComplaintRate: 'AccountComplaintRate',
   tenantsPausedByPolicy: 'TenantsPausedByPolicy',
 } as const;
 
@@ -77,13 +73,6 @@ export async function pollSendQuota(deps: PollDeps): Promise<AccountSnapshot> {
   const m = deps.metrics;
   m.addMetric(METRIC_NAMES.pollFailed, MetricUnit.Count, 0);
   m.addMetric(METRIC_NAMES.quotaUsedPercent, MetricUnit.Percent, quotaUsedPercent(snapshot));
-  m.addMetric(METRIC_NAMES.sentLast24Hours, MetricUnit.Count, snapshot.SentLast24Hours);
-  m.addMetric(METRIC_NAMES.max24HourSend, MetricUnit.Count, snapshot.Max24HourSend);
-  m.addMetric(METRIC_NAMES.maxSendRate, MetricUnit.CountPerSecond, snapshot.MaxSendRate);
-  m.addMetric(METRIC_NAMES.sendingEnabled, MetricUnit.Count, snapshot.SendingEnabled ? 1 : 0);
-  const account = await getReputation(deps.db, ACCOUNT_SCOPE, now);
-  m.addMetric(METRIC_NAMES.accountBounceRate, MetricUnit.Percent, account.bounceRate.rate * 100);
-  m.addMetric(METRIC_NAMES.accountComplaintRate, MetricUnit.Percent, account.complaintRate.rate * 100);
   m.addMetric(METRIC_NAMES.tenantsPausedByPolicy, MetricUnit.Count, await countPausedByPolicy(deps.db));
   return snapshot;
 }

@@ -12,8 +12,6 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningLocalSes, startLocalSes } from '../../../local/ses';
 import { getAccountSnapshot } from '../../../shared/data/account';
-import { applyCounterChunk } from '../../../shared/data/counter-writes';
-import { ACCOUNT_SCOPE, keys, utcDay } from '../../../shared/data/keys';
 import { createTenant, setTenantSending } from '../../../shared/data/tenants';
 import { pollSendQuota } from '../../../shared/use-cases/sending/quota-poll';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../support/dynamodb-local';
@@ -84,20 +82,11 @@ function metricNames(doc: Record<string, unknown>): string[] {
 }
 
 describe('poll-send-quota', () => {
-  it('stores the GetAccount snapshot and publishes QuotaUsedPercent and per-tenant rates in EMF', async () => {
+  it('stores the GetAccount snapshot and publishes only the metrics an alarm or the dashboard reads, in EMF', async () => {
     const plans = new InMemoryUsagePlans();
     const busy = (await createTenant(t.db, plans, { name: 'Busy', plan: 'pro' })).tenant;
     const idle = (await createTenant(t.db, plans, { name: 'Idle', plan: 'pro' })).tenant;
     const now = new Date();
-    await applyCounterChunk(t.db, {
-      batchId: `poll-test-${now.getTime()}`,
-      expectedLastSeq: undefined,
-      lastSeq: '1',
-      updates: [
-        { key: keys.counterDay(busy.id, utcDay(now)), increments: { sent: 200, bouncedHard: 10, bounced: 10, complained: 1 } },
-        { key: keys.counterDay(ACCOUNT_SCOPE, utcDay(now)), increments: { sent: 400, bouncedHard: 10, bounced: 10, complained: 1 } },
-      ],
-    });
     const metrics = new Metrics({ namespace: 'Mailmeter', serviceName: 'mailmeter' });
     const docs = await emfOf(() => pollSendQuota({ db: t.db, ses: client, metrics, now: () => now }), metrics);
 
@@ -111,7 +100,11 @@ describe('poll-send-quota', () => {
       polledAt: now.toISOString(),
     });
     const account = docs.find((d) => metricNames(d).includes('QuotaUsedPercent'));
-    expect(account).toMatchObject({ QuotaUsedPercent: 80, MaxSendRate: 14, QuotaPollFailed: 0, AccountBounceRate: 2.5, AccountComplaintRate: 0.25 });
+    expect(account).toMatchObject({ QuotaUsedPercent: 80, QuotaPollFailed: 0 });
+    // Each custom metric costs $0.30 a month idle: QuotaUsedPercent and TenantsPausedByPolicy are
+    // alarmed (infra/constructs/monitoring.ts), QuotaPollFailed marks the failed polls. The raw
+    // quota is in GET /v1/account; SES publishes the account's rates itself.
+    expect(metricNames(account ?? {}).sort()).toEqual(['QuotaPollFailed', 'QuotaUsedPercent', 'TenantsPausedByPolicy']);
     expect((account?._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace).toBe('Mailmeter');
     // No metric per tenant, whatever the number of tenants: one count of those the policy paused.
     expect(docs.filter((d) => 'TenantId' in d)).toHaveLength(0);
