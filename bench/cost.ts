@@ -556,7 +556,7 @@ export async function run(): Promise<BenchTable[]> {
       const dashboards = count('AWS::CloudWatch::Dashboard');
       const keys = count('AWS::KMS::Key');
       const parts: [string, number][] = [
-        [`alarms: ${errors} per-function Errors, ${throttles} Throttles, ${dlq} dead-letter queues, ${alarms.length - errors - throttles - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
+        [`alarms (functionAlarms: ${stage.functionAlarms}): ${errors} Errors, ${throttles} Throttles, ${dlq} dead-letter queues, ${alarms.length - errors - throttles - dlq} others ($0.10 each)`, alarms.length * PRICES.cloudwatchAlarmMonth.usd],
         [`custom metrics: the poller's ${pollerMetrics.length} (${pollerMetrics.join(', ')}), JobsRedriven, CounterDrift ($0.30 each)`, customMetrics * PRICES.cloudwatchMetricMonth.usd],
         [`CloudWatch dashboards: ${dashboards} (stage option dashboard)`, dashboards * PRICES.cloudwatchDashboardMonth.usd],
         [`KMS keys: ${keys} (the SNS topics SES and CloudWatch publish to, the buckets)`, keys * PRICES.kmsKeyMonth.usd],

@@ -35,6 +35,13 @@ export const stageSettingsSchema = z
     tracing: z.boolean().default(false),
     /** The stage's CloudWatch dashboard ($3 a month beyond an account's first three); the alarms do not depend on it. */
     dashboard: z.boolean().default(true),
+    /**
+     * `per-function`: an Errors alarm per function and a Throttles alarm per function without a
+     * DLQ backstop; `account`: one Errors and one Throttles alarm on AWS/Lambda's account-wide
+     * metrics (every function of the account and Region) — the same signal for $0.20 instead of
+     * ~$4.50 a month, right only when the account holds nothing but this stage.
+     */
+    functionAlarms: z.enum(['per-function', 'account']).default('per-function'),
     sender: z
       .object({
         batchSize: z.number().int().min(1).max(10),

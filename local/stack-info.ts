@@ -21,6 +21,8 @@ export interface StackInfo {
   ses: { endpoint: string; configurationSetName: string };
   /** The local API Gateway management endpoint (API keys and usage plans). */
   apiGateway: { endpoint: string };
+  /** The local EventBridge Scheduler (local/scheduler.ts). */
+  scheduler: { endpoint: string };
   /** Where the data lives, or null when the stack runs in memory. */
   dataDir: string | null;
   /** The process running the stack; null once it has stopped. */

@@ -711,6 +711,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       sns: { endpoint: topology.endpoint, eventsTopicArn: topology.eventsTopicArn },
       ses: { endpoint: ses.endpoint, configurationSetName: LOCAL_CONFIGURATION_SET },
       apiGateway: { endpoint: gatewayServer.endpoint },
+      scheduler: { endpoint: scheduler.endpoint },
       dataDir: opts.inMemory ? null : dataDir,
       pid: process.pid,
       startedAt: new Date(t0).toISOString(),

@@ -136,12 +136,20 @@ export class Monitoring extends Construct {
 
     const backstops = throttleBackstops(stage);
     const dlqNames = new Set(state.deadLetterQueues.map((d) => d.name));
+    const perFunction = stage.functionAlarms === 'per-function';
     for (const [name, fn] of Object.entries(props.functions) as [FunctionName, IFunction][]) {
-      alarm(`${name}-Errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), t.lambdaErrorsPer5Minutes, `Function ${name} failed`);
       const backstop = backstops[name];
       const missing = backstop?.filter((q) => !dlqNames.has(q)) ?? [];
       if (missing.length > 0) throw new Error(`Function ${name} has no Throttles alarm but its dead-letter queue ${missing.join(', ')} is not alarmed`);
+      if (!perFunction) continue;
+      alarm(`${name}-Errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), t.lambdaErrorsPer5Minutes, `Function ${name} failed`);
       if (!backstop) alarm(`${name}-Throttles`, fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `Function ${name} was throttled`);
+    }
+    if (!perFunction) {
+      // AWS/Lambda's metrics without a FunctionName dimension add up every function of the account and Region.
+      const lambda = (metricName: string) => new Metric({ namespace: 'AWS/Lambda', metricName, statistic: 'Sum', period: FIVE_MINUTES });
+      alarm('Lambda-Errors', lambda('Errors'), t.lambdaErrorsPer5Minutes, 'A function of this account and Region failed (functionAlarms: account; see the functions\' Errors on the dashboard or in their logs)');
+      alarm('Lambda-Throttles', lambda('Throttles'), 1, 'A function of this account and Region was throttled (functionAlarms: account)');
     }
 
     alarm('Api5xx', props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), t.api5xxPer5Minutes, 'The API answered 5xx');

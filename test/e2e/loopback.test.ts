@@ -98,7 +98,7 @@ describe('local stack network exposure', () => {
     const pids = [process.pid, ...descendantPids(process.pid)];
     const listening = listeningOf(pids);
     const ports = (url: string) => Number(new URL(url).port);
-    const expected = [stack.info.apiUrl, stack.info.dynamodb.endpoint, stack.info.sqs.endpoint, stack.info.ses.endpoint, stack.info.apiGateway.endpoint].map(ports);
+    const expected = [stack.info.apiUrl, stack.info.dynamodb.endpoint, stack.info.sqs.endpoint, stack.info.ses.endpoint, stack.info.apiGateway.endpoint, stack.info.scheduler.endpoint].map(ports);
     // Every part of the stack was found, so the check below covers them all.
     expect(new Set(listening.map((l) => l.port))).toEqual(new Set(expected));
     const exposed = listening.filter((l) => l.address !== '127.0.0.1' && l.address !== '::ffff:127.0.0.1');

@@ -27,6 +27,14 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', withStage('dev', { dashboard: 'no' }))).toThrow(/dashboard/);
   });
 
+  it('alarms per function unless the stage says functionAlarms: account (dev)', () => {
+    const { functionAlarms: _f, ...withoutOption } = CDK_STAGES.dev as Record<string, unknown>;
+    expect(loadStageConfig('dev', { dev: withoutOption }).functionAlarms).toBe('per-function');
+    expect(loadStageConfig('dev', CDK_STAGES).functionAlarms).toBe('account');
+    expect(loadStageConfig('prod', CDK_STAGES).functionAlarms).toBe('per-function');
+    expect(() => loadStageConfig('dev', withStage('dev', { functionAlarms: 'some' }))).toThrow(/functionAlarms/);
+  });
+
   it('builds the dashboard unless the stage says dashboard: false', () => {
     const { dashboard: _dashboard, ...withoutDashboard } = CDK_STAGES.dev as Record<string, unknown>;
     expect(loadStageConfig('dev', { dev: withoutDashboard }).dashboard).toBe(true);

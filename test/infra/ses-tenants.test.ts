@@ -96,7 +96,9 @@ describe.each([
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
     });
     // A throttled mirror is retried (EventBridge, then Lambda's async retries) and ends in that DLQ: no Throttles alarm of its own.
-    expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-mirror-ses-status-Errors`)).toBeDefined();
+    // Its failures raise its own Errors alarm, or the account-wide one (stage option functionAlarms: account).
+    const errorsAlarm = s.stack.stage.functionAlarms === 'per-function' ? 'mirror-ses-status-Errors' : 'Lambda-Errors';
+    expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-${errorsAlarm}`)).toBeDefined();
     expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-mirror-ses-status-Throttles`)).toBeUndefined();
   });
 

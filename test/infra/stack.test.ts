@@ -464,17 +464,28 @@ describe.each([
     // + webhook-deliveries' DLQ and the dispatch mapping's on-failure queue (issue 12), + the scheduled sends' ScheduleFailures (issue 13), + tenant-expiry's DLQ (issue 14).
     expect(s.stack.state.deadLetterQueues).toHaveLength(expected.mode === 'buffered' ? 11 : 10);
     const backstops = throttleBackstops(s.stack.stage);
-    for (const fn of DEPLOYED) {
-      expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
-      if (backstops[fn]) expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-${fn}-Throttles`)).toBeUndefined();
-      else expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
-    }
     // Every function API Gateway invokes (a throttle there is a refused request) and every scheduled one keeps it.
     const throttled = DEPLOYED.filter((fn) => !backstops[fn]);
     expect(throttled).toEqual(expect.arrayContaining(['authorizer', 'send-api', 'web', 'poll-send-quota', 'verify-domains', 'redrive-jobs', 'reconcile-counters']));
     expect(throttled).toHaveLength(19);
+    let functionAlarms: number;
+    if (s.stack.stage.functionAlarms === 'per-function') {
+      for (const fn of DEPLOYED) {
+        expect(named(`${fn}-Errors`)).toMatchObject({ MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s, fn) } }] });
+        if (backstops[fn]) expect(alarms.find((a) => a.AlarmName === `mailmeter-${stageName}-${fn}-Throttles`)).toBeUndefined();
+        else expect(named(`${fn}-Throttles`)).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
+      }
+      functionAlarms = DEPLOYED.length + throttled.length;
+    } else {
+      // One alarm each on the account-wide metrics (no FunctionName dimension), none per function.
+      expect(named('Lambda-Errors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: t.lambdaErrorsPer5Minutes });
+      expect(named('Lambda-Throttles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Threshold: 1 });
+      for (const name of ['Lambda-Errors', 'Lambda-Throttles']) expect(named(name).Dimensions).toBeUndefined();
+      expect(alarms.filter((a) => /-(Errors|Throttles)$/.test(String(a.AlarmName)))).toHaveLength(2);
+      functionAlarms = 2;
+    }
     // 2 reputation, quota, paused tenants, re-drives, webhook failures, drift, 5xx, ingestion silence.
-    expect(alarms).toHaveLength(9 + s.stack.state.deadLetterQueues.length + DEPLOYED.length + throttled.length);
+    expect(alarms).toHaveLength(9 + s.stack.state.deadLetterQueues.length + functionAlarms);
     expect(named('Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Threshold: t.api5xxPer5Minutes });
     const silence = named('IngestionSilence');
     const metrics = silence.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string }; Period: number } }[];
