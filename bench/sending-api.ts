@@ -15,6 +15,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { Db } from '../shared/data/db';
 import { createTableInput } from '../shared/data/table-definition';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../test/support/dynamodb-local';
+import { FUNCTION_ENV } from './bundles';
 import type { BenchTable } from './table';
 
 const CALLS = 20;
@@ -60,6 +61,21 @@ function post(resource: string, tenantId: string, body: unknown, idempotencyKey?
   } as unknown as APIGatewayProxyEvent;
 }
 
+/** GET of a route with one `{id}` path parameter, as the tenant. */
+function getById(resource: string, id: string, tenantId: string): APIGatewayProxyEvent {
+  return {
+    httpMethod: 'GET',
+    resource,
+    path: resource.replace('{id}', id),
+    pathParameters: { id },
+    queryStringParameters: null,
+    headers: {},
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { authorizer: { scope: 'tenant', tenantId, keyId: 'bench' } },
+  } as unknown as APIGatewayProxyEvent;
+}
+
 type Handler = (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>;
 
 /**
@@ -89,17 +105,7 @@ async function lookupOnce(
     const at = new Date(now.getTime() + i * 1000).toISOString();
     await claimEvent(db, { messageId, eventId: eventIdOf([eventType, messageId]), eventType, at, tenantId, jobId: id, recipients: ['r@example.com'], deltas: {} });
   }
-  const get = {
-    httpMethod: 'GET',
-    resource: '/v1/emails/{id}',
-    path: `/v1/emails/${id}`,
-    pathParameters: { id },
-    queryStringParameters: null,
-    headers: {},
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { authorizer: { scope: 'tenant', tenantId, keyId: 'bench' } },
-  } as unknown as APIGatewayProxyEvent;
+  const get = getById('/v1/emails/{id}', id, tenantId);
   m.requests = 0;
   m.readUnits = 0;
   m.writeUnits = 0;
@@ -128,17 +134,7 @@ async function recipientsPage(
   const settled = Array.from({ length: Math.min(size, 10) }, (_, i) => i);
   for (const index of settled) await claimSendRecord(db, { jobId: id, tenantId, index, owner: 'bench', recipients: 1, leaseMs: 60_000, now });
   await settleUnits(db, tenantId, id, settled.map((index) => ({ index, state: 'sent' as const, recipients: 1, owner: 'bench', messageId: `bench-${id}-${index}` })), now);
-  const get = {
-    httpMethod: 'GET',
-    resource: '/v1/jobs/{id}/recipients',
-    path: `/v1/jobs/${id}/recipients`,
-    pathParameters: { id },
-    queryStringParameters: null,
-    headers: {},
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { authorizer: { scope: 'tenant', tenantId, keyId: 'bench' } },
-  } as unknown as APIGatewayProxyEvent;
+  const get = getById('/v1/jobs/{id}/recipients', id, tenantId);
   m.requests = 0;
   m.readUnits = 0;
   m.writeUnits = 0;
@@ -159,9 +155,9 @@ export async function run(): Promise<BenchTable[]> {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
     const db: Db = { doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName };
     const q = (name: string) => sqs.createQueue(name).url;
-    Object.assign(process.env, {
+    // What the stack sets (bundles.ts FUNCTION_ENV), with this bench's table and local endpoints.
+    Object.assign(process.env, FUNCTION_ENV, {
       TABLE_NAME: tableName,
-      STAGE: 'bench',
       AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_REGION: LOCAL_REGION,
@@ -171,8 +167,6 @@ export async function run(): Promise<BenchTable[]> {
       SEND_QUEUE_NORMAL_URL: q('bench-normal'),
       SEND_QUEUE_LOW_URL: q('bench-low'),
       LOG_LEVEL: 'SILENT',
-      POLL_INTERVAL_SECONDS: '300',
-      ATTACHMENT_BUCKET: 'mailmeter-bench-attachments',
     });
     const { createTenant } = await import('../shared/data/tenants');
     const { InMemoryUsagePlans } = await import('../test/support/usage-plans');

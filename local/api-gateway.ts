@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readJsonObject } from './read-json';
 import { LocalApiGatewayError, type LocalApiKey, type LocalUsagePlans } from './usage-plans';
 
 export interface LocalApiGateway {
@@ -37,18 +38,8 @@ function usagePlanKeyJson(key: LocalApiKey) {
   return { id: key.id, type: 'API_KEY', value: key.value, ...(key.name !== undefined ? { name: key.name } : {}) };
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  throw new LocalApiGatewayError('BadRequestException', 'Invalid JSON body');
+function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return readJsonObject(req, () => new LocalApiGatewayError('BadRequestException', 'Invalid JSON body'));
 }
 
 const optionalString = (v: unknown, field: string): string | undefined => {

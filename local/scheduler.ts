@@ -16,6 +16,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readJsonObject } from './read-json';
 
 export const LOCAL_SCHEDULER_ACCOUNT_ID = '000000000000';
 
@@ -98,18 +99,8 @@ const AT = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/;
 /** setTimeout's longest delay is about 24.8 days; a 30-day schedule is re-armed on the way. */
 const MAX_TIMER_MS = 3600_000;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  throw new SchedulerError('ValidationException', 'Invalid JSON body');
+function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return readJsonObject(req, () => new SchedulerError('ValidationException', 'Invalid JSON body'));
 }
 
 function requireString(body: Record<string, unknown>, field: string): string {

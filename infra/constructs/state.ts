@@ -7,7 +7,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type LifecycleRule, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { CfnConfigurationSet, CfnConfigurationSetEventDestination } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -202,34 +202,30 @@ export class MailmeterState extends Construct {
     );
     if (publish.policyDependable) destination.node.addDependency(publish.policyDependable);
 
-    // Billing exports: private (no ACLs, no public access), encrypted with the stage's key,
-    // TLS only; the lifecycle rule removes an export when its record's TTL does.
-    this.usageExports = new Bucket(this, 'UsageExports', {
-      encryption: BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(USAGE_EXPORT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-      // Billing records outlive a stack: kept on every stage (an emptied bucket is deleted by hand).
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // Billing exports: the lifecycle rule removes an export when its record's TTL does. Billing
+    // records outlive a stack: kept on every stage (an emptied bucket is deleted by hand).
+    this.usageExports = this.privateBucket('UsageExports', [
+      { expiration: Duration.days(USAGE_EXPORT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ]);
 
-    // Attachments of queued emails: private, encrypted with the stage's key, TLS only. The sender
-    // deletes a job's objects once the job finished; the lifecycle rule expires what a crash
-    // left behind, after the longest a send can wait.
-    this.attachments = new Bucket(this, 'Attachments', {
+    // Attachments of queued emails: the sender deletes a job's objects once the job finished; the
+    // lifecycle rule expires what a crash left behind, after the longest a send can wait. Kept with
+    // its stack too (a non-empty bucket cannot be deleted; its objects expire within the retention).
+    this.attachments = this.privateBucket('Attachments', [
+      { id: 'ExpireAttachments', prefix: ATTACHMENT_PREFIX, expiration: Duration.days(ATTACHMENT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ]);
+  }
+
+  /** A private bucket (no ACLs, no public access), encrypted with the stage's key, TLS only, kept when the stack goes. */
+  private privateBucket(id: string, lifecycleRules: LifecycleRule[]): Bucket {
+    return new Bucket(this, id, {
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      lifecycleRules: [
-        { id: 'ExpireAttachments', prefix: ATTACHMENT_PREFIX, expiration: Duration.days(ATTACHMENT_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      // A non-empty bucket cannot be deleted with its stack; its objects expire within the retention anyway.
+      lifecycleRules,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -27,16 +27,7 @@ export function pageFields(maxLimit: number, defaultLimit: number) {
 /** `?limit=&cursor=` (query values are strings); `limit` defaults per route. */
 export function pageQuery(maxLimit: number, defaultLimit: number) {
   return z
-    .object({
-      limit: z
-        .string()
-        .regex(/^\d{1,4}$/, 'must be an integer')
-        .transform(Number)
-        .pipe(z.number().int().min(1).max(maxLimit))
-        .optional()
-        .meta({ description: `1–${maxLimit}, default ${defaultLimit}` }),
-      cursor: Id.optional().meta({ description: 'the `nextCursor` of the previous page' }),
-    })
+    .object(pageFields(maxLimit, defaultLimit))
     .strict()
     .transform((q) => ({ limit: q.limit ?? defaultLimit, ...(q.cursor ? { cursor: q.cursor } : {}) }));
 }

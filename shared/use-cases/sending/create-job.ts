@@ -13,9 +13,9 @@ import { utcDay } from '../../data/keys';
 import { releaseReservation, reserveCap } from '../../data/send-cap';
 import { getTemplate } from '../../data/templates';
 import { assertTenantSending } from '../../data/tenants';
-import { billingPeriod } from '../../rules/billing-period';
 import type { JobScheduler } from '../../platform/job-scheduler';
 import { logger } from '../../platform/powertools';
+import { billingPeriod } from '../../rules/billing-period';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../../rules/errors';
 import { ulid } from '../../rules/ids';
 import type { Plan, PlanName } from '../../rules/plans';
@@ -204,13 +204,15 @@ async function storeAndEnqueue(
     ...(j.scheduledAt ? { scheduledAt: j.scheduledAt } : {}),
   };
   const objectKeys = (j.attachments ?? []).flatMap((p, i) => (p.inline ? [] : [attachmentObjectKey(j.tenantId, job.id, i)]));
+  // One chunking for both: the stored units are exactly the work messages' units.
+  const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);
   try {
     // The objects before the job that names them: a queued job always finds its attachments.
     const attachments = j.attachments?.length ? await storeAttachments(deps, j.tenantId, job.id, j.attachments) : undefined;
     // The units first: a job in the active-jobs index can always be re-driven from them (redrive.ts).
     // A scheduled job's units are kept as long after its release as an immediate job's after its creation.
     const unitsFrom = j.scheduledAt ? new Date(j.scheduledAt) : now;
-    await putJobUnits(deps.db, job.id, chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units).map((m) => m.units), unitsFrom);
+    await putJobUnits(deps.db, job.id, messages.map((m) => m.units), unitsFrom);
     await putNewJob(deps.db, job, attachments ? { ...j.content, attachments } : j.content);
   } catch (err) {
     // Nothing was stored, so nothing will send: give the reservation back.
@@ -220,22 +222,28 @@ async function storeAndEnqueue(
     throw err;
   }
   if (j.scheduledAt && deps.scheduler) return scheduleJob(deps, deps.scheduler, job, j.units, now);
-  const messages = chunkUnits({ tenantId: j.tenantId, jobId: job.id, priority: j.priority }, j.units);
   const notQueued = await enqueueWork(deps.sqs, deps.queues[j.priority], messages);
   if (notQueued.length) {
     // Settle what never reached the queue as failed, so the job still completes with exact counts.
     const units = notQueued.flatMap((m) => m.units);
-    await settleUnsentUnits(deps.db, j.tenantId, job.id, {
-      units: units.length,
-      recipients: units.reduce((n, u) => n + recipientsOf(u), 0),
-      reason: 'EnqueueFailed',
-      now,
-    });
-    // When nothing reached a queue no sender will finish the job; finish it here.
-    await finalizeJobIfSettled(deps.db, j.tenantId, job.id, now);
+    await failUnsentUnits(deps, job, units, 'EnqueueFailed', now);
     throw new InternalError(`could not queue ${units.length} of ${j.units.length} emails of job ${job.id}; they are marked failed`);
   }
   return job;
+}
+
+/**
+ * Settles units no sender will ever see as failed with `reason`, so the job still completes with
+ * exact counts, and finishes the job here (no sender will).
+ */
+async function failUnsentUnits(deps: CreateJobDeps, job: Job, units: readonly WorkUnit[], reason: string, now: Date): Promise<void> {
+  await settleUnsentUnits(deps.db, job.tenantId, job.id, {
+    units: units.length,
+    recipients: units.reduce((n, u) => n + recipientsOf(u), 0),
+    reason,
+    now,
+  });
+  await finalizeJobIfSettled(deps.db, job.tenantId, job.id, now);
 }
 
 /**
@@ -251,13 +259,7 @@ async function scheduleJob(deps: CreateJobDeps, scheduler: JobScheduler, job: Jo
     return job;
   } catch (error) {
     logger.error('could not create the schedule of a scheduled job', { jobId: job.id, error: error as Error });
-    await settleUnsentUnits(deps.db, job.tenantId, job.id, {
-      units: units.length,
-      recipients: units.reduce((n, u) => n + recipientsOf(u), 0),
-      reason: 'ScheduleFailed',
-      now,
-    });
-    await finalizeJobIfSettled(deps.db, job.tenantId, job.id, now);
+    await failUnsentUnits(deps, job, units, 'ScheduleFailed', now);
     await scheduler.remove(job.id).catch(() => undefined);
     throw new InternalError(`could not schedule job ${job.id}; it is marked failed and will not be sent`);
   }
